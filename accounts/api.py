@@ -1,0 +1,94 @@
+"""Register, login and logout: thin wrappers around knox's views and the accounts services."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from knox.views import LoginView as KnoxLoginView
+from knox.views import LogoutAllView as KnoxLogoutAllView
+from knox.views import LogoutView as KnoxLogoutView
+from rest_framework import status
+from rest_framework.permissions import AllowAny
+from rest_framework.throttling import ScopedRateThrottle
+
+from accounts.serializers import (
+    AuthResponseSerializer,
+    LoginSerializer,
+    RegisterSerializer,
+)
+from accounts.services import user_authenticate, user_register
+from oms.serializers import ErrorSerializer, ValidationErrorSerializer
+
+UNAUTHORIZED = OpenApiResponse(ErrorSerializer, description="Missing, invalid or expired token.")
+THROTTLED = OpenApiResponse(ErrorSerializer, description="Too many attempts; retry later.")
+
+
+class _TokenIssuingApi(KnoxLoginView):
+    """Answers with a new knox token for `request.user`, once the subclass has set it."""
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+    throttle_classes = (ScopedRateThrottle,)
+    throttle_scope = "auth"
+
+
+class RegisterApi(_TokenIssuingApi):
+    @extend_schema(
+        operation_id="auth_register",
+        request=RegisterSerializer,
+        responses={
+            201: AuthResponseSerializer,
+            400: OpenApiResponse(ValidationErrorSerializer, description="Invalid fields."),
+            429: THROTTLED,
+        },
+        auth=[],
+    )
+    def post(self, request, format=None):
+        serializer = RegisterSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        request.user = user_register(**serializer.validated_data)
+        response = super().post(request, format=format)
+        response.status_code = status.HTTP_201_CREATED
+        return response
+
+
+class LoginApi(_TokenIssuingApi):
+    @extend_schema(
+        operation_id="auth_login",
+        request=LoginSerializer,
+        responses={
+            200: AuthResponseSerializer,
+            400: OpenApiResponse(
+                ErrorSerializer, description="Missing field, or invalid username or password."
+            ),
+            429: THROTTLED,
+        },
+        auth=[],
+    )
+    def post(self, request, format=None):
+        serializer = LoginSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        request.user = user_authenticate(request=request._request, **serializer.validated_data)
+        return super().post(request, format=format)
+
+
+class LogoutApi(KnoxLogoutView):
+    @extend_schema(
+        operation_id="auth_logout",
+        request=None,
+        responses={204: OpenApiResponse(description="This token no longer works."), 401: UNAUTHORIZED},
+    )
+    def post(self, request, format=None):
+        return super().post(request, format=format)
+
+
+class LogoutAllApi(KnoxLogoutAllView):
+    @extend_schema(
+        operation_id="auth_logoutall",
+        request=None,
+        responses={
+            204: OpenApiResponse(description="Every token of this user no longer works."),
+            401: UNAUTHORIZED,
+        },
+    )
+    def post(self, request, format=None):
+        return super().post(request, format=format)

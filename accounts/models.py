@@ -1,0 +1,39 @@
+"""Users of OMS: Django's user with usernames unique regardless of case."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.db.models.functions import Lower
+
+
+@models.CharField.register_lookup
+class CaseInsensitiveExact(models.Lookup):
+    """`username__ci` lookups compare LOWER(column) = LOWER(value), so they use the unique index."""
+
+    lookup_name = "ci"
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = compiler.compile(Lower(self.lhs))
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} = LOWER({rhs})", (*lhs_params, *rhs_params)
+
+
+class CaseInsensitiveUserManager(UserManager):
+    def get_by_natural_key(self, username):
+        # Login matches "Alice" to "alice": the unique index makes the match unambiguous.
+        return self.get(username__ci=username)
+
+
+class User(AbstractUser):
+    objects = CaseInsensitiveUserManager()
+
+    class Meta(AbstractUser.Meta):
+        swappable = "AUTH_USER_MODEL"
+        constraints = [
+            models.UniqueConstraint(
+                Lower("username"),
+                name="accounts_user_username_ci_unique",
+                violation_error_message="A user with that username already exists.",
+            )
+        ]

@@ -1,0 +1,49 @@
+"""Writes to blocks: block and unblock."""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import IntegrityError, transaction
+from rest_framework.exceptions import NotFound, ValidationError
+
+from accounts.models import User
+from accounts.selectors import user_get_by_username
+from blocking.models import Block
+
+logger = logging.getLogger(__name__)
+
+
+def block_create(*, blocker: User, blocked_username: str) -> Block:
+    blocked = user_get_by_username(username=blocked_username)
+    if blocked is None:
+        raise ValidationError({"blocked": ["User does not exist."]})
+    if blocked.pk == blocker.pk:
+        raise ValidationError({"blocked": ["You cannot block yourself."]})
+    try:
+        with transaction.atomic():
+            block = Block.objects.create(blocker=blocker, blocked=blocked)
+    except IntegrityError as exc:
+        raise ValidationError({"blocked": [f"You already block {blocked.username}."]}) from exc
+    logger.info(
+        "user blocked blocker=%s blocked=%s",
+        blocker.username,
+        blocked.username,
+        extra={"blocker": blocker.username, "blocked": blocked.username},
+    )
+    return block
+
+
+def block_delete(*, blocker: User, blocked_username: str) -> None:
+    blocked = user_get_by_username(username=blocked_username)
+    deleted = 0
+    if blocked is not None:
+        deleted, _ = Block.objects.filter(blocker=blocker, blocked=blocked).delete()
+    if not deleted:
+        raise NotFound(f"You do not block {blocked_username}.")
+    logger.info(
+        "user unblocked blocker=%s blocked=%s",
+        blocker.username,
+        blocked.username,
+        extra={"blocker": blocker.username, "blocked": blocked.username},
+    )

@@ -1,0 +1,36 @@
+from django.contrib import admin
+
+from messageservice.models import IdempotencyKey, Message
+
+
+@admin.register(Message)
+class MessageAdmin(admin.ModelAdmin):
+    list_display = ("id", "sender", "receiver", "created", "delivered_at", "read_at")
+    list_filter = ("created", "delivered_at", "read_at", "deleted_by_sender", "deleted_by_receiver")
+    search_fields = ("=sender__username", "=receiver__username")
+    raw_id_fields = ("sender", "receiver")
+    list_select_related = ("sender", "receiver")
+    date_hierarchy = "created"
+    show_full_result_count = False
+    ordering = ("-created", "-id")
+    # Messages are immutable: the admin may read and delete them, not rewrite them.
+    readonly_fields = (
+        "sender",
+        "receiver",
+        "content",
+        "created",
+        "delivered_at",
+        "read_at",
+        "deleted_by_sender",
+        "deleted_by_receiver",
+    )
+
+
+@admin.register(IdempotencyKey)
+class IdempotencyKeyAdmin(admin.ModelAdmin):
+    list_display = ("id", "sender", "key", "message", "created")
+    search_fields = ("=sender__username", "=key")
+    raw_id_fields = ("sender", "message")
+    list_select_related = ("sender",)
+    show_full_result_count = False
+    readonly_fields = ("sender", "key", "message", "created")

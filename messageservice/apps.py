@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class MessageserviceConfig(AppConfig):
+    name = "messageservice"
+    verbose_name = "Messages"

@@ -1,0 +1,114 @@
+"""Query-string filters of the message lists."""
+
+from __future__ import annotations
+
+import re
+
+import django_filters
+from django import forms
+from django.db.models import Q
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+
+from accounts.selectors import user_get_by_username
+from messageservice.models import Message
+
+
+class UsernameField(forms.CharField):
+    """A username in the query string, cleaned to the user it names."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 150)
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return None
+        user = user_get_by_username(username=value)
+        if user is None:
+            raise forms.ValidationError(f'User "{value}" does not exist.', code="unknown_user")
+        return user
+
+
+class DayField(forms.DateField):
+    """A calendar day written exactly as YYYY-MM-DD."""
+
+    default_error_messages = {"invalid": "Enter a real calendar day as YYYY-MM-DD."}
+    input_formats = ["%Y-%m-%d"]
+
+    def to_python(self, value):
+        if value and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(value).strip()):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
+class StrictBooleanField(forms.Field):
+    """`true`/`false` (or 1/0); anything else is an error rather than silently ignored."""
+
+    default_error_messages = {"invalid": "Must be true or false."}
+    _values = {"true": True, "1": True, "false": False, "0": False}
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        try:
+            return self._values[str(value).lower()]
+        except KeyError:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class UserFilter(django_filters.Filter):
+    field_class = UsernameField
+
+
+@extend_schema_field(OpenApiTypes.DATE)
+class DayFilter(django_filters.Filter):
+    field_class = DayField
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("field_name", "created")
+        kwargs.setdefault("lookup_expr", "date")
+        kwargs.setdefault("help_text", "Calendar day (YYYY-MM-DD) in the server's time zone.")
+        super().__init__(**kwargs)
+
+
+@extend_schema_field(OpenApiTypes.BOOL)
+class BooleanFilter(django_filters.Filter):
+    field_class = StrictBooleanField
+
+
+class MessageFilter(django_filters.FilterSet):
+    peer = UserFilter(method="filter_peer", help_text="Only messages exchanged with this user.")
+    date = DayFilter()
+
+    class Meta:
+        model = Message
+        fields = ("peer", "date")
+
+    def filter_peer(self, queryset, name, value):
+        return queryset.filter(Q(sender=value) | Q(receiver=value))
+
+
+class SentMessageFilter(django_filters.FilterSet):
+    receiver = UserFilter(help_text="Only messages sent to this user.")
+    date = DayFilter()
+
+    class Meta:
+        model = Message
+        fields = ("receiver", "date")
+
+
+class ReceivedMessageFilter(django_filters.FilterSet):
+    sender = UserFilter(help_text="Only messages from this user.")
+    date = DayFilter()
+    unread = BooleanFilter(
+        field_name="read_at",
+        lookup_expr="isnull",
+        help_text="true: only unread messages; false: only read ones.",
+    )
+
+    class Meta:
+        model = Message
+        fields = ("sender", "date", "unread")

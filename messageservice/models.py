@@ -1,0 +1,69 @@
+"""Text messages between users, with their delivery state, and the keys that make sends safe to retry."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+CONTENT_MAX_LENGTH = 10_000
+
+
+class Message(models.Model):
+    sender = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="sent_messages",
+        db_index=False,  # the composite indexes below start with sender
+    )
+    receiver = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="received_messages",
+        db_index=False,  # the composite indexes below start with receiver
+    )
+    content = models.TextField()
+    created = models.DateTimeField(default=timezone.now)
+    # Set the first time the receiver is shown the message, and when the receiver reads it.
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    # Deleting hides a message from one party only; the other keeps it.
+    deleted_by_sender = models.BooleanField(default=False)
+    deleted_by_receiver = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [
+            # Lists, newest first.
+            models.Index(fields=["sender", "-created", "-id"], name="msg_sender_created"),
+            models.Index(fields=["receiver", "-created", "-id"], name="msg_receiver_created"),
+            # Sync and conversations, by id.
+            models.Index(fields=["sender", "id"], name="msg_sender_id"),
+            models.Index(fields=["receiver", "id"], name="msg_receiver_id"),
+            # Unread counts touch only unread rows.
+            models.Index(
+                fields=["receiver", "sender"],
+                condition=models.Q(read_at__isnull=True, deleted_by_receiver=False),
+                name="msg_unread",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Message {self.pk} from {self.sender_id} to {self.receiver_id}"
+
+
+class IdempotencyKey(models.Model):
+    """A sender's Idempotency-Key and the message it created, kept for the replay window."""
+
+    sender = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    key = models.CharField(max_length=255)
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="+")
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["sender", "key"], name="msg_idempotency_unique_key")]
+        indexes = [models.Index(fields=["sender", "created"], name="msg_idempotency_age")]
+
+    def __str__(self) -> str:
+        return f"{self.key} from {self.sender_id}"

@@ -1,0 +1,102 @@
+"""Reads of messages: lists, conversations, unread counts and catch-up sync."""
+
+from __future__ import annotations
+
+from django.db.models import Case, Count, F, Max, Q, QuerySet, When
+
+from accounts.models import User
+from messageservice.models import IdempotencyKey, Message
+
+NEWEST_FIRST = ("-created", "-id")
+
+
+def _visible_to(user: User) -> Q:
+    """Messages the user sent or received and has not deleted."""
+    return Q(sender=user, deleted_by_sender=False) | Q(receiver=user, deleted_by_receiver=False)
+
+
+def message_list_for(*, user: User) -> QuerySet[Message]:
+    """Every message the user can see, newest first."""
+    return (
+        Message.objects.filter(_visible_to(user)).select_related("sender", "receiver").order_by(*NEWEST_FIRST)
+    )
+
+
+def message_sent_by(*, user: User) -> QuerySet[Message]:
+    return (
+        Message.objects.filter(sender=user, deleted_by_sender=False)
+        .select_related("sender", "receiver")
+        .order_by(*NEWEST_FIRST)
+    )
+
+
+def message_received_by(*, user: User) -> QuerySet[Message]:
+    return (
+        Message.objects.filter(receiver=user, deleted_by_receiver=False)
+        .select_related("sender", "receiver")
+        .order_by(*NEWEST_FIRST)
+    )
+
+
+def message_between(*, user: User, peer: User) -> QuerySet[Message]:
+    """The conversation of `user` with `peer` as `user` sees it, newest first."""
+    return message_list_for(user=user).filter(Q(sender=user, receiver=peer) | Q(sender=peer, receiver=user))
+
+
+def message_since(*, user: User, since: int, limit: int) -> tuple[list[Message], bool]:
+    """Up to `limit` messages the user can see with an id above `since`, oldest first.
+
+    Also says whether more follow.
+    """
+    rows = list(
+        Message.objects.filter(_visible_to(user), id__gt=since)
+        .select_related("sender", "receiver")
+        .order_by("id")[: limit + 1]
+    )
+    return rows[:limit], len(rows) > limit
+
+
+def unread_counts_for(*, user: User) -> dict:
+    """`{"count": n, "by_sender": {username: k}}` over the user's unread received messages."""
+    rows = (
+        Message.objects.filter(receiver=user, deleted_by_receiver=False, read_at__isnull=True)
+        .values("sender__username")
+        .annotate(n=Count("id"))
+        .order_by("sender__username")
+    )
+    by_sender = {row["sender__username"]: row["n"] for row in rows}
+    return {"count": sum(by_sender.values()), "by_sender": by_sender}
+
+
+def conversation_list_for(*, user: User) -> QuerySet:
+    """One row per peer, `{"peer", "last_id", "unread"}`, most recent activity first."""
+    peer = Case(When(sender=user, then=F("receiver")), default=F("sender"))
+    return (
+        Message.objects.filter(_visible_to(user))
+        .annotate(peer=peer)
+        .values("peer")
+        .annotate(
+            last_id=Max("id"),
+            unread=Count("id", filter=Q(receiver=user, read_at__isnull=True)),
+        )
+        .order_by("-last_id")
+    )
+
+
+def conversation_entries(*, user: User, rows: list[dict]) -> list[dict]:
+    """Turns a page of `conversation_list_for` rows into `{"peer", "last_message", "unread"}`."""
+    messages = Message.objects.select_related("sender", "receiver").in_bulk([row["last_id"] for row in rows])
+    entries = []
+    for row in rows:
+        last = messages[row["last_id"]]
+        peer = last.receiver if last.sender_id == user.pk else last.sender
+        entries.append({"peer": peer.username, "last_message": last, "unread": row["unread"]})
+    return entries
+
+
+def idempotency_key_get(*, sender: User, key: str) -> IdempotencyKey | None:
+    return (
+        IdempotencyKey.objects.filter(sender=sender, key=key)
+        .select_related("message__sender", "message__receiver")
+        .first()
+    )

@@ -1,0 +1,86 @@
+"""Input and output shapes of the message, conversation and sync endpoints."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from messageservice.models import CONTENT_MAX_LENGTH, Message
+from oms.serializers import StrictCharField
+
+# Ids are 64-bit: anything larger cannot name a message and must not reach the database.
+MAX_ID = 2**63 - 1
+MARK_READ_MAX_IDS = 1000
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    sender = serializers.CharField(source="sender.username", read_only=True)
+    receiver = serializers.CharField(source="receiver.username", read_only=True)
+
+    class Meta:
+        model = Message
+        fields = ("id", "sender", "receiver", "content", "created", "delivered_at", "read_at")
+        read_only_fields = fields
+
+
+class MessageCreateSerializer(serializers.Serializer):
+    receiver = StrictCharField(max_length=150, help_text="Username of the receiver.")
+    content = StrictCharField(max_length=CONTENT_MAX_LENGTH, trim_whitespace=False)
+
+    def validate_content(self, value: str) -> str:
+        # Kept as typed, but a message of only white space says nothing.
+        if not value.strip():
+            raise serializers.ValidationError("This field may not be blank.")
+        return value
+
+
+class MessageReadSerializer(serializers.Serializer):
+    """Exactly one of: `ids`, `sender`, or `all: true`."""
+
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+        allow_empty=False,
+        max_length=MARK_READ_MAX_IDS,
+        required=False,
+        help_text=f"Ids of received messages to mark read (at most {MARK_READ_MAX_IDS}).",
+    )
+    sender = StrictCharField(max_length=150, required=False, help_text="Mark everything from this user read.")
+    all = serializers.BooleanField(required=False, help_text="true: mark everything read.")
+
+    def validate_all(self, value: bool) -> bool:
+        if not value:
+            raise serializers.ValidationError("Must be true, or left out.")
+        return value
+
+    def validate(self, attrs: dict) -> dict:
+        given = [name for name in ("ids", "sender", "all") if name in attrs]
+        if len(given) != 1:
+            raise serializers.ValidationError(
+                "Give exactly one of: ids (a list of message ids), sender (a username) or all (true)."
+            )
+        return attrs
+
+
+class MarkedSerializer(serializers.Serializer):
+    marked = serializers.IntegerField(help_text="How many unread messages were marked read.")
+
+
+class UnreadCountSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    by_sender = serializers.DictField(child=serializers.IntegerField())
+
+
+class ConversationSerializer(serializers.Serializer):
+    peer = serializers.CharField()
+    last_message = MessageSerializer()
+    unread = serializers.IntegerField()
+
+
+class SyncQuerySerializer(serializers.Serializer):
+    since = serializers.IntegerField(min_value=0, max_value=MAX_ID, default=0)
+    limit = serializers.IntegerField(min_value=1, max_value=500, default=100)
+
+
+class SyncSerializer(serializers.Serializer):
+    messages = MessageSerializer(many=True)
+    next_since = serializers.IntegerField(help_text="Pass as `since` next time.")
+    has_more = serializers.BooleanField()

@@ -1,0 +1,58 @@
+"""The one error shape clients see, and the handler that keeps internals out of responses."""
+
+from __future__ import annotations
+
+import logging
+
+from django.http import HttpRequest, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.views import exception_handler as drf_exception_handler
+
+logger = logging.getLogger(__name__)
+
+GENERIC_ERROR = "Something went wrong"
+
+
+class Conflict(exceptions.APIException):
+    """A request that contradicts an earlier one, such as an idempotency key reused for other content."""
+
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_detail = "The request conflicts with an earlier one."
+    default_code = "conflict"
+
+
+class BadRequest(exceptions.APIException):
+    """A single error that belongs to no one field."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = "Bad request."
+    default_code = "bad_request"
+
+
+def request_username(request: HttpRequest) -> str:
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return user.get_username()
+    return "-"
+
+
+def unexpected_error_response(request: HttpRequest, exc: BaseException) -> JsonResponse:
+    """Log the traceback for the operator; tell the client nothing about it."""
+    logger.error(
+        "unexpected error method=%s path=%s user=%s",
+        request.method,
+        request.path,
+        request_username(request),
+        exc_info=(type(exc), exc, exc.__traceback__),
+        extra={"method": request.method, "path": request.path, "user": request_username(request)},
+    )
+    return JsonResponse({"detail": GENERIC_ERROR}, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
+
+
+def exception_handler(exc, context):
+    response = drf_exception_handler(exc, context)
+    if response is not None:
+        return response
+    request = context.get("request")
+    django_request = getattr(request, "_request", request)
+    return unexpected_error_response(django_request, exc)
