@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from datetime import timedelta
 from pathlib import Path
@@ -25,7 +26,29 @@ def _env(reader, name: str, **kwargs):
         raise ImproperlyConfigured(f"{name} has an invalid value: {exc}") from exc
 
 
-DEBUG = _env(env.bool, "DJANGO_DEBUG", default=True)
+_BOOLEANS = {
+    "true": True,
+    "1": True,
+    "yes": True,
+    "on": True,
+    "false": False,
+    "0": False,
+    "no": False,
+    "off": False,
+}
+
+
+def _env_bool(name: str, *, default: bool) -> bool:
+    """Like env.bool, but a value such as "ture" is an error instead of quietly false."""
+    raw = env.str(name, default="").strip().lower()
+    if not raw:
+        return default
+    if raw not in _BOOLEANS:
+        raise ImproperlyConfigured(f"{name} must be true or false, not {raw!r}")
+    return _BOOLEANS[raw]
+
+
+DEBUG = _env_bool("DJANGO_DEBUG", default=True)
 
 SECRET_KEY = _env(env.str, "DJANGO_SECRET_KEY", default="")
 if not SECRET_KEY:
@@ -94,6 +117,10 @@ TEMPLATES = [
 # Database: SQLite file by default, PostgreSQL via DATABASE_URL=postgres://...
 DATABASES = {"default": _env(env.db, "DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 _db = DATABASES["default"]
+if _db["ENGINE"] not in ("django.db.backends.sqlite3", "django.db.backends.postgresql"):
+    raise ImproperlyConfigured(
+        "DATABASE_URL must be sqlite:///<path> or postgres://user:password@host:port/name"
+    )
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE transactions take the write lock up front, so concurrent writers
     # from several workers wait for each other instead of failing with "database is locked".
@@ -147,8 +174,8 @@ STORAGES = {
 }
 
 # Security: production defaults whenever DJANGO_DEBUG is false.
-SECURE_SSL_REDIRECT = _env(env.bool, "DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
-if _env(env.bool, "DJANGO_BEHIND_TLS_PROXY", default=False):
+SECURE_SSL_REDIRECT = _env_bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
+if _env_bool("DJANGO_BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = _env(env.int, "DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
@@ -168,6 +195,12 @@ CORS_ALLOW_HEADERS = (
     "user-agent",
 )
 
+THROTTLE_AUTH_RATE = _env(env.str, "THROTTLE_AUTH_RATE", default="30/minute")
+if not re.fullmatch(r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)", THROTTLE_AUTH_RATE):
+    raise ImproperlyConfigured(
+        "THROTTLE_AUTH_RATE must look like 30/minute (per second, minute, hour or day)"
+    )
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["knox.auth.TokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -183,7 +216,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "oms.exceptions.exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         # Register and login are open to anyone: slow down password guessing per client address.
-        "auth": _env(env.str, "THROTTLE_AUTH_RATE", default="30/minute"),
+        "auth": THROTTLE_AUTH_RATE,
     },
     "NUM_PROXIES": _env(env.int, "DJANGO_NUM_PROXIES", default=0),
 }

@@ -1,0 +1,49 @@
+"""A bad configuration value stops the start with a message that names the variable."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def manage_check(**overrides: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "LOG_"))}
+    env.update(overrides)
+    return subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("DJANGO_DEBUG", "maybe"),
+        ("DJANGO_SECURE_SSL_REDIRECT", "sometimes"),
+        ("DATABASE_URL", "bogus://somewhere"),
+        ("THROTTLE_AUTH_RATE", "lots"),
+        ("TOKEN_TTL_HOURS", "ten"),
+        ("DATABASE_CONN_MAX_AGE", "forever"),
+        ("LOG_FORMAT", "xml"),
+    ],
+)
+def test_a_bad_value_refuses_to_start_naming_the_variable(variable, value):
+    extra = (
+        {"DATABASE_URL": "postgres://postgres@127.0.0.1:5432/oms"}
+        if variable == "DATABASE_CONN_MAX_AGE"
+        else {}
+    )
+    result = manage_check(**extra, **{variable: value})
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert variable in result.stderr.strip().splitlines()[-1]
+
+
+def test_a_fresh_checkout_starts_with_nothing_set():
+    result = manage_check()
+    assert result.returncode == 0, result.stderr
