@@ -6,7 +6,6 @@ import re
 
 import django_filters
 from django import forms
-from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
@@ -88,7 +87,8 @@ class MessageFilter(django_filters.FilterSet):
         fields = ("peer", "date")
 
     def filter_peer(self, queryset, name, value):
-        return queryset.filter(Q(sender=value) | Q(receiver=value))
+        low, high = sorted((self.request.user.pk, value.pk))
+        return queryset.filter(user_low=low, user_high=high)
 
 
 class SentMessageFilter(django_filters.FilterSet):

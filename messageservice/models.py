@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Greatest, Least
 from django.utils import timezone
 
 CONTENT_MAX_LENGTH = 10_000
@@ -30,13 +31,23 @@ class Message(models.Model):
     # Deleting hides a message from one party only; the other keeps it.
     deleted_by_sender = models.BooleanField(default=False)
     deleted_by_receiver = models.BooleanField(default=False)
+    # The two participants in a fixed order, computed by the database, so that a whole
+    # conversation (either direction) is one index range.
+    user_low = models.GeneratedField(
+        expression=Least("sender", "receiver"), output_field=models.BigIntegerField(), db_persist=True
+    )
+    user_high = models.GeneratedField(
+        expression=Greatest("sender", "receiver"), output_field=models.BigIntegerField(), db_persist=True
+    )
 
     class Meta:
         indexes = [
             # Lists, newest first.
             models.Index(fields=["sender", "-created", "-id"], name="msg_sender_created"),
             models.Index(fields=["receiver", "-created", "-id"], name="msg_receiver_created"),
-            # Sync and conversations, by id.
+            # One conversation, newest first.
+            models.Index(fields=["user_low", "user_high", "-created", "-id"], name="msg_pair_created"),
+            # Sync, by id.
             models.Index(fields=["sender", "id"], name="msg_sender_id"),
             models.Index(fields=["receiver", "id"], name="msg_receiver_id"),
             # Unread counts touch only unread rows.

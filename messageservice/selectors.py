@@ -40,7 +40,8 @@ def message_received_by(*, user: User) -> QuerySet[Message]:
 
 def message_between(*, user: User, peer: User) -> QuerySet[Message]:
     """The conversation of `user` with `peer` as `user` sees it, newest first."""
-    return message_list_for(user=user).filter(Q(sender=user, receiver=peer) | Q(sender=peer, receiver=user))
+    low, high = sorted((user.pk, peer.pk))
+    return message_list_for(user=user).filter(user_low=low, user_high=high)
 
 
 def message_since(*, user: User, since: int, limit: int) -> tuple[list[Message], bool]:

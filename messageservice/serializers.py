@@ -33,6 +33,12 @@ class MessageCreateSerializer(serializers.Serializer):
         return value
 
 
+class _AbsentableBooleanField(serializers.BooleanField):
+    # DRF reads a boolean missing from a form body as false (an unticked checkbox); here
+    # missing means "not given", as it does in JSON.
+    default_empty_html = serializers.empty
+
+
 class MessageReadSerializer(serializers.Serializer):
     """Exactly one of: `ids`, `sender`, or `all: true`."""
 
@@ -44,7 +50,7 @@ class MessageReadSerializer(serializers.Serializer):
         help_text=f"Ids of received messages to mark read (at most {MARK_READ_MAX_IDS}).",
     )
     sender = StrictCharField(max_length=150, required=False, help_text="Mark everything from this user read.")
-    all = serializers.BooleanField(required=False, help_text="true: mark everything read.")
+    all = _AbsentableBooleanField(required=False, help_text="true: mark everything read.")
 
     def validate_all(self, value: bool) -> bool:
         if not value:

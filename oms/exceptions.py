@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent
 from django.http import HttpRequest, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -49,7 +50,25 @@ def unexpected_error_response(request: HttpRequest, exc: BaseException) -> JsonR
     return JsonResponse({"detail": GENERIC_ERROR}, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
 
 
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "too_large"
+
+
+def _as_api_exception(exc: BaseException) -> BaseException:
+    """Django's refusals of a malformed request become client errors, not server errors."""
+    if isinstance(exc, RequestDataTooBig):
+        return PayloadTooLarge()
+    if isinstance(exc, TooManyFieldsSent):
+        return BadRequest("The request has too many fields.", code="too_many_fields")
+    if isinstance(exc, SuspiciousOperation):
+        return BadRequest("The request is malformed.", code="malformed")
+    return exc
+
+
 def exception_handler(exc, context):
+    exc = _as_api_exception(exc)
     response = drf_exception_handler(exc, context)
     if response is not None:
         return response

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 import time
 
-from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
-from django.http import Http404
+from django.core.exceptions import BadRequest, PermissionDenied, RequestDataTooBig, SuspiciousOperation
+from django.http import Http404, JsonResponse
 
 from oms.exceptions import request_username, unexpected_error_response
 
@@ -54,3 +54,21 @@ class UnexpectedErrorMiddleware:
             # Django answers these itself with the right 4xx.
             return None
         return unexpected_error_response(request, exception)
+
+
+class RequestBodyLimitMiddleware:
+    """Reads the body through `request.body`, which enforces DATA_UPLOAD_MAX_MEMORY_SIZE.
+
+    DRF's parsers stream the body without that check, so an oversized body would otherwise be
+    read whole into memory.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            request.body  # noqa: B018 - reading it is the check
+        except RequestDataTooBig:
+            return JsonResponse({"detail": "The request body is too large."}, status=413)
+        return self.get_response(request)

@@ -82,6 +82,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "oms.middleware.AccessLogMiddleware",
+    "oms.middleware.RequestBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -95,6 +96,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "oms.urls"
+# Room for the largest valid form body (1,000 ids to mark read) with its other fields.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1100
 WSGI_APPLICATION = "oms.wsgi.application"
 # Paths are matched with an optional trailing slash, so nothing is ever redirected.
 APPEND_SLASH = False

@@ -255,7 +255,9 @@ def test_date_filter_uses_the_server_time_zone(client_for, alice, bob, settings)
     assert client.get(SENT, {"date": "2024-03-11"}).json()["count"] == 0
 
 
-@pytest.mark.parametrize("date", ["2020-1-0", "2020-02-30", "2020-13-01", "yesterday", "2020-1-5", "10/03/2024"])
+@pytest.mark.parametrize(
+    "date", ["2020-1-0", "2020-02-30", "2020-13-01", "yesterday", "2020-1-5", "10/03/2024"]
+)
 def test_a_date_that_is_not_a_real_day_is_400(client_for, alice, date):
     response = client_for(alice).get(SENT, {"date": date})
     assert response.status_code == 400
@@ -294,7 +296,9 @@ def test_send_with_trailing_slash_is_accepted(client_for, alice, bob):
 
 
 @pytest.mark.parametrize("url", [LIST, SENT, RECEIVED])
-def test_list_query_count_does_not_grow_with_the_page(client_for, alice, bob, url, django_assert_max_num_queries):
+def test_list_query_count_does_not_grow_with_the_page(
+    client_for, alice, bob, url, django_assert_max_num_queries
+):
     MessageFactory.create_batch(20, sender=alice, receiver=bob)
     MessageFactory.create_batch(20, sender=bob, receiver=alice)
     client = client_for(alice)
@@ -309,3 +313,11 @@ def test_send_query_budget(client_for, alice, bob, django_assert_max_num_queries
     # token (2), receiver, user locks (PostgreSQL), block check, insert, plus the transaction.
     with django_assert_max_num_queries(8):
         assert client.post(LIST, {"receiver": "bob", "content": "hi"}, format="json").status_code == 201
+
+
+def test_peer_filter_with_myself_shows_only_notes_to_self(client_for, alice, bob):
+    note = MessageFactory(sender=alice, receiver=alice)
+    MessageFactory(sender=alice, receiver=bob)
+    MessageFactory(sender=bob, receiver=alice)
+    results = client_for(alice).get(LIST, {"peer": "alice"}).json()["results"]
+    assert [m["id"] for m in results] == [note.id]
