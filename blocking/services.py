@@ -35,15 +35,14 @@ def block_create(*, blocker: User, blocked_username: str) -> Block:
 
 
 def block_delete(*, blocker: User, blocked_username: str) -> None:
-    blocked = user_get_by_username(username=blocked_username)
-    deleted = 0
-    if blocked is not None:
-        deleted, _ = Block.objects.filter(blocker=blocker, blocked=blocked).delete()
+    # By name, not through the active-user lookup: a user deactivated after being blocked
+    # must still be unblockable.
+    deleted, _ = Block.objects.filter(blocker=blocker, blocked__username__ci=blocked_username).delete()
     if not deleted:
         raise NotFound(f"You do not block {blocked_username}.")
     logger.info(
         "user unblocked blocker=%s blocked=%s",
         blocker.username,
-        blocked.username,
-        extra={"blocker": blocker.username, "blocked": blocked.username},
+        blocked_username,
+        extra={"blocker": blocker.username, "blocked": blocked_username},
     )

@@ -26,7 +26,9 @@ class UsernameField(forms.CharField):
             return None
         user = user_get_by_username(username=value)
         if user is None:
-            raise forms.ValidationError(f'User "{value}" does not exist.', code="unknown_user")
+            raise forms.ValidationError(
+                'User "%(username)s" does not exist.', code="unknown_user", params={"username": value}
+            )
         return user
 
 

@@ -239,6 +239,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "oms.schema.strip_trailing_slashes",
+    ],
 }
 
 # Logging: one line per event on stdout; LOG_FORMAT=json for JSON lines, LOG_FILE adds a file.

@@ -321,3 +321,10 @@ def test_peer_filter_with_myself_shows_only_notes_to_self(client_for, alice, bob
     MessageFactory(sender=bob, receiver=alice)
     results = client_for(alice).get(LIST, {"peer": "alice"}).json()["results"]
     assert [m["id"] for m in results] == [note.id]
+
+
+@pytest.mark.parametrize("name", ["50%off", "%s", "%(x)s"])
+def test_unknown_user_filter_with_percent_signs_is_400_not_500(client_for, alice, name):
+    response = client_for(alice).get(SENT, {"receiver": name})
+    assert response.status_code == 400
+    assert response.json() == {"receiver": [f'User "{name}" does not exist.']}
