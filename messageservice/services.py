@@ -15,7 +15,7 @@ from accounts.models import User
 from accounts.selectors import user_get_by_username
 from blocking.selectors import is_blocked
 from messageservice.models import IdempotencyKey, Message
-from messageservice.selectors import idempotency_key_get, message_list_for
+from messageservice.selectors import idempotency_key_get
 from oms.exceptions import BadRequest, Conflict
 
 logger = logging.getLogger(__name__)
@@ -46,22 +46,25 @@ def message_send(
     """Store a message from `sender`; returns it and whether it is a replay of an earlier send.
 
     A sender blocked by the receiver is refused and nothing is stored. With an idempotency key,
-    a repeat of the same send within the window returns the first message instead of a new one.
+    a repeat of the same send within the window returns the first message instead of a new one,
+    even if the receiver has blocked the sender or left since.
     """
     receiver = user_get_by_username(username=receiver_username)
-    if receiver is None:
-        raise ValidationError({"receiver": ["Receiver does not exist."]})
     with transaction.atomic():
-        _lock_users(sender.pk, receiver.pk)
+        _lock_users(sender.pk, *([receiver.pk] if receiver is not None else []))
         if idempotency_key is not None:
             earlier = _idempotent_replay(sender=sender, key=idempotency_key)
             if earlier is not None:
-                if earlier.receiver_id != receiver.pk or earlier.content != content:
+                if not _is_same_send(
+                    earlier, receiver=receiver, receiver_username=receiver_username, content=content
+                ):
                     raise Conflict(
                         "This Idempotency-Key was already used for a different message; "
                         "use a new key for a new message."
                     )
                 return earlier, True
+        if receiver is None:
+            raise ValidationError({"receiver": ["Receiver does not exist."]})
         if is_blocked(sender=sender, receiver=receiver):
             logger.info(
                 "message refused, sender blocked sender=%s receiver=%s",
@@ -81,6 +84,15 @@ def message_send(
         extra={"message_id": message.pk, "sender": sender.username, "receiver": receiver.username},
     )
     return message, False
+
+
+def _is_same_send(earlier: Message, *, receiver: User | None, receiver_username: str, content: str) -> bool:
+    if earlier.content != content:
+        return False
+    if receiver is not None:
+        return earlier.receiver_id == receiver.pk
+    # The receiver is no longer an active user: match the name it was sent to.
+    return earlier.receiver.username.lower() == receiver_username.lower()
 
 
 def _idempotent_replay(*, sender: User, key: str) -> Message | None:
@@ -124,18 +136,22 @@ def message_mark_read(
 
 
 def message_delete(*, user: User, message_id: int) -> None:
-    """Hide a message from `user`; the other party still has it. Unknown or not the user's: 404."""
-    message = message_list_for(user=user).filter(pk=message_id).first()
-    if message is None:
+    """Hide a message from `user`; the other party still has it. Unknown or not the user's: 404.
+
+    Each party's flag is set by its own conditional UPDATE, so two parties deleting at once
+    never write back each other's stale flag.
+    """
+    hidden = Message.objects.filter(pk=message_id, sender=user, deleted_by_sender=False).update(
+        deleted_by_sender=True
+    )
+    hidden += Message.objects.filter(pk=message_id, receiver=user, deleted_by_receiver=False).update(
+        deleted_by_receiver=True
+    )
+    if not hidden:
         raise NotFound("No message with that id.")
-    if message.sender_id == user.pk:
-        message.deleted_by_sender = True
-    if message.receiver_id == user.pk:
-        message.deleted_by_receiver = True
-    message.save(update_fields=["deleted_by_sender", "deleted_by_receiver"])
     logger.info(
         "message deleted id=%s user=%s",
-        message.pk,
+        message_id,
         user.username,
-        extra={"message_id": message.pk, "user": user.username},
+        extra={"message_id": message_id, "user": user.username},
     )
