@@ -10,6 +10,20 @@ from messageservice.models import IdempotencyKey, Message
 NEWEST_FIRST = ("-created", "-id")
 
 
+# Of the sender and receiver, every message representation shows only the username.
+_UNUSED_USER_FIELDS = tuple(
+    f"{party}__{field.name}"
+    for party in ("sender", "receiver")
+    for field in User._meta.concrete_fields
+    if field.name not in ("id", "username")
+)
+
+
+def _messages() -> QuerySet[Message]:
+    """Messages with their sender's and receiver's usernames, in one query."""
+    return Message.objects.select_related("sender", "receiver").defer(*_UNUSED_USER_FIELDS)
+
+
 def _visible_to(user: User) -> Q:
     """Messages the user sent or received and has not deleted."""
     return Q(sender=user, deleted_by_sender=False) | Q(receiver=user, deleted_by_receiver=False)
@@ -17,25 +31,15 @@ def _visible_to(user: User) -> Q:
 
 def message_list_for(*, user: User) -> QuerySet[Message]:
     """Every message the user can see, newest first."""
-    return (
-        Message.objects.filter(_visible_to(user)).select_related("sender", "receiver").order_by(*NEWEST_FIRST)
-    )
+    return _messages().filter(_visible_to(user)).order_by(*NEWEST_FIRST)
 
 
 def message_sent_by(*, user: User) -> QuerySet[Message]:
-    return (
-        Message.objects.filter(sender=user, deleted_by_sender=False)
-        .select_related("sender", "receiver")
-        .order_by(*NEWEST_FIRST)
-    )
+    return _messages().filter(sender=user, deleted_by_sender=False).order_by(*NEWEST_FIRST)
 
 
 def message_received_by(*, user: User) -> QuerySet[Message]:
-    return (
-        Message.objects.filter(receiver=user, deleted_by_receiver=False)
-        .select_related("sender", "receiver")
-        .order_by(*NEWEST_FIRST)
-    )
+    return _messages().filter(receiver=user, deleted_by_receiver=False).order_by(*NEWEST_FIRST)
 
 
 def message_between(*, user: User, peer: User) -> QuerySet[Message]:
@@ -49,11 +53,7 @@ def message_since(*, user: User, since: int, limit: int) -> tuple[list[Message],
 
     Also says whether more follow.
     """
-    rows = list(
-        Message.objects.filter(_visible_to(user), id__gt=since)
-        .select_related("sender", "receiver")
-        .order_by("id")[: limit + 1]
-    )
+    rows = list(_messages().filter(_visible_to(user), id__gt=since).order_by("id")[: limit + 1])
     return rows[:limit], len(rows) > limit
 
 
@@ -86,7 +86,7 @@ def conversation_list_for(*, user: User) -> QuerySet:
 
 def conversation_entries(*, user: User, rows: list[dict]) -> list[dict]:
     """Turns a page of `conversation_list_for` rows into `{"peer", "last_message", "unread"}`."""
-    messages = Message.objects.select_related("sender", "receiver").in_bulk([row["last_id"] for row in rows])
+    messages = _messages().in_bulk([row["last_id"] for row in rows])
     entries = []
     for row in rows:
         last = messages[row["last_id"]]
