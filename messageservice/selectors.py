@@ -69,10 +69,14 @@ def unread_counts_for(*, user: User) -> dict:
     return {"count": sum(by_sender.values()), "by_sender": by_sender}
 
 
-def conversation_list_for(*, user: User) -> QuerySet:
-    """One row per peer, `{"peer", "last_id", "unread"}`, most recent activity first."""
+def conversation_list_for(*, user: User) -> list[dict]:
+    """One row per peer, `{"peer", "last_id", "unread"}`, most recent activity first.
+
+    A list, not a queryset: there is one small row per peer, and paging a list costs one
+    aggregation where paging the queryset would run it twice (once more to count).
+    """
     peer = Case(When(sender=user, then=F("receiver")), default=F("sender"))
-    return (
+    return list(
         Message.objects.filter(_visible_to(user))
         .annotate(peer=peer)
         .values("peer")
