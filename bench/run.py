@@ -178,6 +178,7 @@ def main() -> None:
                 [reader_token],
                 get(lambda t, i: f"/api/message/received?page={1 + i % 50}"),
             ),
+            ("GET /api/message", [reader_token], get(lambda t, i: f"/api/message?page={1 + i % 50}")),
             ("GET /api/message/unread", [reader_token], get(lambda t, i: "/api/message/unread")),
             ("GET /api/conversation", [reader_token], get(lambda t, i: "/api/conversation")),
             (
