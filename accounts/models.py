@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.auth.validators import ASCIIUsernameValidator
 from django.db import models
 from django.db.models.functions import Lower
 
@@ -25,7 +26,24 @@ class CaseInsensitiveUserManager(UserManager):
         return self.get(username__ci=username)
 
 
+USERNAME_MAX_LENGTH = 150
+# The characters of a username, for URL patterns.
+USERNAME_PATTERN = rf"[A-Za-z0-9_.@+-]{{1,{USERNAME_MAX_LENGTH}}}"
+
+
 class User(AbstractUser):
+    # ASCII only: usernames travel in URLs, and LOWER() folds ASCII case the same way on
+    # SQLite and PostgreSQL, so "unique whatever the case" means the same on both.
+    username_validator = ASCIIUsernameValidator()
+    username = models.CharField(
+        "username",
+        max_length=USERNAME_MAX_LENGTH,
+        unique=True,
+        help_text="Required. 150 characters or fewer. ASCII letters, digits and @/./+/-/_ only.",
+        validators=[username_validator],
+        error_messages={"unique": "A user with that username already exists."},
+    )
+
     objects = CaseInsensitiveUserManager()
 
     class Meta(AbstractUser.Meta):

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.validators import UnicodeUsernameValidator
 from rest_framework import serializers
 
-from accounts.models import User
+from accounts.models import USERNAME_MAX_LENGTH, User
 from oms.serializers import StrictCharField
 
 
@@ -16,14 +15,27 @@ class UserSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class UsernameField(StrictCharField):
+    """A new username: Unicode-normalised as Django stores it, then checked, so what is checked is
+    what is stored."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", USERNAME_MAX_LENGTH)
+        kwargs.setdefault("validators", [User.username_validator])
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        return User.normalize_username(super().to_internal_value(data))
+
+
 class RegisterSerializer(serializers.Serializer):
-    username = StrictCharField(max_length=150, validators=[UnicodeUsernameValidator()])
+    username = UsernameField()
     password = StrictCharField(max_length=128, trim_whitespace=False, write_only=True)
     email = serializers.EmailField(required=False, allow_blank=True, default="")
 
 
 class LoginSerializer(serializers.Serializer):
-    username = StrictCharField(max_length=150)
+    username = StrictCharField(max_length=USERNAME_MAX_LENGTH)
     password = StrictCharField(max_length=128, trim_whitespace=False, write_only=True)
 
 

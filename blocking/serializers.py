@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from accounts.models import USERNAME_MAX_LENGTH
 from blocking.models import Block
 from oms.serializers import StrictCharField
 
@@ -18,4 +19,4 @@ class BlockSerializer(serializers.ModelSerializer):
 
 
 class BlockCreateSerializer(serializers.Serializer):
-    blocked = StrictCharField(max_length=150, help_text="Username of the user to block.")
+    blocked = StrictCharField(max_length=USERNAME_MAX_LENGTH, help_text="Username of the user to block.")

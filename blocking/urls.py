@@ -1,9 +1,10 @@
 from django.urls import re_path
 
+from accounts.models import USERNAME_PATTERN
 from blocking import api
 
 # Mounted at "api/block"; each path also matches with a trailing slash.
 urlpatterns = [
     re_path(r"^/?$", api.BlockListCreateApi.as_view(), name="block-list"),
-    re_path(r"^/(?P<username>[^/]{1,150})/?$", api.BlockDeleteApi.as_view(), name="block-delete"),
+    re_path(rf"^/(?P<username>{USERNAME_PATTERN})/?$", api.BlockDeleteApi.as_view(), name="block-delete"),
 ]

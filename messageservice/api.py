@@ -14,7 +14,7 @@ from messageservice.filters import (
     ReceivedMessageFilter,
     SentMessageFilter,
 )
-from messageservice.models import Message
+from messageservice.models import IdempotencyKey, Message
 from messageservice.selectors import (
     conversation_entries,
     conversation_list_for,
@@ -22,10 +22,11 @@ from messageservice.selectors import (
     message_list_for,
     message_received_by,
     message_sent_by,
-    message_since,
+    message_sync_for,
     unread_counts_for,
 )
 from messageservice.serializers import (
+    ConversationMessageSerializer,
     ConversationSerializer,
     MarkedSerializer,
     MessageCreateSerializer,
@@ -45,7 +46,7 @@ from oms.exceptions import BadRequest
 from oms.pagination import NewestFirstCursorPagination
 from oms.serializers import ErrorSerializer, ValidationErrorSerializer
 
-IDEMPOTENCY_KEY_MAX_LENGTH = 255
+IDEMPOTENCY_KEY_MAX_LENGTH = IdempotencyKey._meta.get_field("key").max_length
 
 UNAUTHORIZED = OpenApiResponse(ErrorSerializer, description="Missing, invalid or expired token.")
 INVALID = OpenApiResponse(ValidationErrorSerializer, description="Invalid input; see the field errors.")
@@ -66,17 +67,23 @@ class DeliveringListApi(generics.ListAPIView):
 
     def paginate_queryset(self, queryset):
         page = super().paginate_queryset(queryset)
-        message_mark_delivered(user=self.request.user, messages=page)
+        _deliver(self.request, page)
         return page
+
+
+def _deliver(request, messages) -> None:
+    """Messages in a GET answer have reached their receiver; a HEAD answer carries none."""
+    if request.method == "GET":
+        message_mark_delivered(user=request.user, messages=messages)
 
 
 def _idempotency_key(request) -> str | None:
     key = request.headers.get("Idempotency-Key")
     if key is None:
         return None
-    if not 1 <= len(key) <= IDEMPOTENCY_KEY_MAX_LENGTH:
+    if not (1 <= len(key) <= IDEMPOTENCY_KEY_MAX_LENGTH and key.isprintable()):
         raise BadRequest(
-            f"Idempotency-Key must be 1 to {IDEMPOTENCY_KEY_MAX_LENGTH} characters.",
+            f"Idempotency-Key must be 1 to {IDEMPOTENCY_KEY_MAX_LENGTH} printable characters.",
             code="invalid_idempotency_key",
         )
     return key
@@ -168,7 +175,7 @@ class MessageDetailApi(generics.RetrieveDestroyAPIView):
     @extend_schema(responses={200: MessageSerializer, 401: UNAUTHORIZED, 404: NOT_FOUND})
     def get(self, request, *args, **kwargs):
         message = self.get_object()
-        message_mark_delivered(user=request.user, messages=[message])
+        _deliver(request, [message])
         return Response(MessageSerializer(message).data)
 
     @extend_schema(
@@ -218,7 +225,7 @@ class ConversationListApi(generics.ListAPIView):
     def get(self, request, *args, **kwargs):
         rows = self.paginate_queryset(self.get_queryset())
         entries = conversation_entries(user=request.user, rows=rows)
-        message_mark_delivered(user=request.user, messages=[e["last_message"] for e in entries])
+        _deliver(request, [e["last_message"] for e in entries])
         return self.get_paginated_response(ConversationSerializer(entries, many=True).data)
 
 
@@ -226,14 +233,14 @@ class ConversationDetailApi(DeliveringListApi):
     pagination_class = NewestFirstCursorPagination
 
     def get_queryset(self):
-        peer = user_get_by_username(username=self.kwargs["username"])
+        peer = user_get_by_username(username=self.kwargs["username"], include_inactive=True)
         if peer is None:
             raise NotFound("User does not exist.")
         return message_between(user=self.request.user, peer=peer)
 
     @extend_schema(
         operation_id="conversation_messages",
-        responses={200: MessageSerializer(many=True), 401: UNAUTHORIZED, 404: NOT_FOUND},
+        responses={200: ConversationMessageSerializer(many=True), 401: UNAUTHORIZED, 404: NOT_FOUND},
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
@@ -247,16 +254,6 @@ class SyncApi(APIView):
     def get(self, request):
         query = SyncQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        since = query.validated_data["since"]
-        messages, has_more = message_since(
-            user=request.user, since=since, limit=query.validated_data["limit"]
-        )
-        message_mark_delivered(user=request.user, messages=messages)
-        next_since = messages[-1].pk if messages else since
-        return Response(
-            {
-                "messages": MessageSerializer(messages, many=True).data,
-                "next_since": next_since,
-                "has_more": has_more,
-            }
-        )
+        batch = message_sync_for(user=request.user, **query.validated_data)
+        _deliver(request, batch["messages"])
+        return Response(SyncSerializer(batch).data)

@@ -9,6 +9,7 @@ from django import forms
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from accounts.models import USERNAME_MAX_LENGTH
 from accounts.selectors import user_get_by_username
 from messageservice.models import Message
 
@@ -17,14 +18,14 @@ class UsernameField(forms.CharField):
     """A username in the query string, cleaned to the user it names."""
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("max_length", 150)
+        kwargs.setdefault("max_length", USERNAME_MAX_LENGTH)
         super().__init__(**kwargs)
 
     def clean(self, value):
         value = super().clean(value)
         if not value:
             return None
-        user = user_get_by_username(username=value)
+        user = user_get_by_username(username=value, include_inactive=True)
         if user is None:
             raise forms.ValidationError(
                 'User "%(username)s" does not exist.', code="unknown_user", params={"username": value}

@@ -48,13 +48,16 @@ def message_between(*, user: User, peer: User) -> QuerySet[Message]:
     return message_list_for(user=user).filter(user_low=low, user_high=high)
 
 
-def message_since(*, user: User, since: int, limit: int) -> tuple[list[Message], bool]:
-    """Up to `limit` messages the user can see with an id above `since`, oldest first.
-
-    Also says whether more follow.
-    """
+def message_sync_for(*, user: User, since: int, limit: int) -> dict:
+    """`{"messages", "next_since", "has_more"}`: up to `limit` messages the user can see with an
+    id above `since`, oldest first, and the `since` to ask with next time."""
     rows = list(_messages().filter(_visible_to(user), id__gt=since).order_by("id")[: limit + 1])
-    return rows[:limit], len(rows) > limit
+    messages = rows[:limit]
+    return {
+        "messages": messages,
+        "next_since": messages[-1].pk if messages else since,
+        "has_more": len(rows) > limit,
+    }
 
 
 def unread_counts_for(*, user: User) -> dict:
@@ -93,7 +96,9 @@ def conversation_entries(*, user: User, rows: list[dict]) -> list[dict]:
     messages = _messages().in_bulk([row["last_id"] for row in rows])
     entries = []
     for row in rows:
-        last = messages[row["last_id"]]
+        last = messages.get(row["last_id"])
+        if last is None:  # removed (by an admin) since the page was counted
+            continue
         peer = last.receiver if last.sender_id == user.pk else last.sender
         entries.append({"peer": peer.username, "last_message": last, "unread": row["unread"]})
     return entries

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from accounts.models import USERNAME_MAX_LENGTH
 from messageservice.models import CONTENT_MAX_LENGTH, Message
 from oms.serializers import StrictCharField
 
@@ -22,8 +23,12 @@ class MessageSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class ConversationMessageSerializer(MessageSerializer):
+    """The same shape; its own schema name, because conversations page by cursor, not by number."""
+
+
 class MessageCreateSerializer(serializers.Serializer):
-    receiver = StrictCharField(max_length=150, help_text="Username of the receiver.")
+    receiver = StrictCharField(max_length=USERNAME_MAX_LENGTH, help_text="Username of the receiver.")
     content = StrictCharField(max_length=CONTENT_MAX_LENGTH, trim_whitespace=False)
 
     def validate_content(self, value: str) -> str:
@@ -49,7 +54,9 @@ class MessageReadSerializer(serializers.Serializer):
         required=False,
         help_text=f"Ids of received messages to mark read (at most {MARK_READ_MAX_IDS}).",
     )
-    sender = StrictCharField(max_length=150, required=False, help_text="Mark everything from this user read.")
+    sender = StrictCharField(
+        max_length=USERNAME_MAX_LENGTH, required=False, help_text="Mark everything from this user read."
+    )
     all = _AbsentableBooleanField(required=False, help_text="true: mark everything read.")
 
     def validate_all(self, value: bool) -> bool:
@@ -83,7 +90,7 @@ class ConversationSerializer(serializers.Serializer):
 
 class SyncQuerySerializer(serializers.Serializer):
     since = serializers.IntegerField(min_value=0, max_value=MAX_ID, default=0)
-    limit = serializers.IntegerField(min_value=1, max_value=500, default=100)
+    limit = serializers.IntegerField(min_value=0, max_value=500, default=100)
 
 
 class SyncSerializer(serializers.Serializer):

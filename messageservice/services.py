@@ -125,7 +125,7 @@ def message_mark_read(
     if ids is not None:
         unread = unread.filter(pk__in=ids)
     elif sender_username is not None:
-        sender = user_get_by_username(username=sender_username)
+        sender = user_get_by_username(username=sender_username, include_inactive=True)
         if sender is None:
             raise ValidationError({"sender": ["User does not exist."]})
         unread = unread.filter(sender=sender)

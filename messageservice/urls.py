@@ -1,5 +1,6 @@
 from django.urls import re_path
 
+from accounts.models import USERNAME_PATTERN
 from messageservice import api
 
 # Mounted at "api/"; each path also matches with a trailing slash.
@@ -13,7 +14,7 @@ urlpatterns = [
     re_path(r"^message/(?P<pk>[0-9]{1,18})/?$", api.MessageDetailApi.as_view(), name="message-detail"),
     re_path(r"^conversation/?$", api.ConversationListApi.as_view(), name="conversation-list"),
     re_path(
-        r"^conversation/(?P<username>[^/]{1,150})/?$",
+        rf"^conversation/(?P<username>{USERNAME_PATTERN})/?$",
         api.ConversationDetailApi.as_view(),
         name="conversation-detail",
     ),

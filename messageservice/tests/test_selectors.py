@@ -8,7 +8,7 @@ from messageservice.selectors import (
     conversation_entries,
     conversation_list_for,
     message_between,
-    message_since,
+    message_sync_for,
     unread_counts_for,
 )
 from messageservice.tests.factories import MessageFactory
@@ -45,11 +45,18 @@ def test_message_between_covers_both_directions_and_nobody_else(alice, bob, caro
     assert set(message_between(user=bob, peer=alice)) == {ab, ba}
 
 
-def test_message_since_pages_by_id_and_says_whether_more_follow(alice, bob):
+def test_sync_pages_by_id_and_says_where_to_continue(alice, bob):
     messages = [MessageFactory(sender=bob, receiver=alice) for _ in range(5)]
-    first, more = message_since(user=alice, since=0, limit=3)
-    rest, more_after = message_since(user=alice, since=first[-1].id, limit=3)
-    assert (first + rest, more, more_after) == (messages, True, False)
+    first = message_sync_for(user=alice, since=0, limit=3)
+    rest = message_sync_for(user=alice, since=first["next_since"], limit=3)
+    assert first["messages"] + rest["messages"] == messages
+    assert (first["next_since"], first["has_more"]) == (messages[2].id, True)
+    assert (rest["next_since"], rest["has_more"]) == (messages[4].id, False)
+    assert message_sync_for(user=alice, since=rest["next_since"], limit=3) == {
+        "messages": [],
+        "next_since": messages[4].id,
+        "has_more": False,
+    }
 
 
 def test_unread_counts_group_by_sender(alice, bob, carol):

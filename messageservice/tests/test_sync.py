@@ -146,7 +146,6 @@ def test_sync_leaves_out_what_i_deleted_but_not_what_the_peer_deleted(client_for
         {"since": "1e3"},
         {"since": str(2**63)},
         {"since": "9" * 40},
-        {"limit": "0"},
         {"limit": "-5"},
         {"limit": "501"},
         {"limit": "ten"},
@@ -252,3 +251,11 @@ def test_repeated_sync_sees_each_visible_message_exactly_once_in_id_order(
         assert sync_all(client_for(alice), limit=final_limit)[0] == sorted(visible_now)
         transaction.set_rollback(True)
     assert not Message.objects.exists()
+
+
+def test_limit_zero_returns_nothing_but_says_whether_messages_wait(client_for, alice, bob):
+    message = MessageFactory(sender=bob, receiver=alice)
+    body = client_for(alice).get(SYNC, {"limit": "0"}).json()
+    assert body == {"messages": [], "next_since": 0, "has_more": True}
+    message.refresh_from_db()
+    assert message.delivered_at is None
