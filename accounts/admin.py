@@ -1,3 +1,5 @@
+"""Admin for users: searchable by username and email, filterable by dates."""
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 

@@ -1,3 +1,5 @@
+"""The accounts app: users and their tokens."""
+
 from django.apps import AppConfig
 
 

@@ -1,3 +1,5 @@
+"""Routes of the accounts endpoints, mounted at /api/auth/."""
+
 from django.urls import re_path
 
 from accounts import api

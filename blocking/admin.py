@@ -1,3 +1,5 @@
+"""Admin for blocks: search by either username, filter by date."""
+
 from django.contrib import admin
 
 from blocking.models import Block

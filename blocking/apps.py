@@ -1,3 +1,5 @@
+"""The blocking app: who blocks whom."""
+
 from django.apps import AppConfig
 
 

@@ -1,3 +1,5 @@
+"""Admin for messages and idempotency keys: read and delete only; messages are written by the service."""
+
 from django.contrib import admin
 
 from messageservice.models import IdempotencyKey, Message
@@ -13,7 +15,15 @@ class MessageAdmin(admin.ModelAdmin):
     date_hierarchy = "created"
     show_full_result_count = False
     ordering = ("-created", "-id")
-    # Messages are immutable: the admin may read and delete them, not rewrite them.
+
+    # Messages are immutable and only the send service may create one (it checks blocks and
+    # orders ids): the admin may read and delete them, not add or rewrite them.
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
     readonly_fields = (
         "sender",
         "receiver",
@@ -34,3 +44,9 @@ class IdempotencyKeyAdmin(admin.ModelAdmin):
     list_select_related = ("sender",)
     show_full_result_count = False
     readonly_fields = ("sender", "key", "message", "created")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,3 +1,5 @@
+"""The messages app: messages, inbox state, conversations and sync."""
+
 from django.apps import AppConfig
 
 

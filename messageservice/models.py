@@ -8,6 +8,8 @@ from django.db.models.functions import Greatest, Least
 from django.utils import timezone
 
 CONTENT_MAX_LENGTH = 10_000
+# A received message its receiver has neither read nor deleted.
+UNREAD = models.Q(read_at__isnull=True, deleted_by_receiver=False)
 
 
 class Message(models.Model):
@@ -53,7 +55,7 @@ class Message(models.Model):
             # Unread counts touch only unread rows.
             models.Index(
                 fields=["receiver", "sender"],
-                condition=models.Q(read_at__isnull=True, deleted_by_receiver=False),
+                condition=UNREAD,
                 name="msg_unread",
             ),
         ]

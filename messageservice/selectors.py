@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Case, Count, F, Max, Q, QuerySet, When
 
 from accounts.models import User
-from messageservice.models import IdempotencyKey, Message
+from messageservice.models import UNREAD, IdempotencyKey, Message
 
 NEWEST_FIRST = ("-created", "-id")
 
@@ -63,7 +63,7 @@ def message_sync_for(*, user: User, since: int, limit: int) -> dict:
 def unread_counts_for(*, user: User) -> dict:
     """`{"count": n, "by_sender": {username: k}}` over the user's unread received messages."""
     rows = (
-        Message.objects.filter(receiver=user, deleted_by_receiver=False, read_at__isnull=True)
+        Message.objects.filter(UNREAD, receiver=user)
         .values("sender__username")
         .annotate(n=Count("id"))
         .order_by("sender__username")
@@ -85,7 +85,7 @@ def conversation_list_for(*, user: User) -> list[dict]:
         .values("peer")
         .annotate(
             last_id=Max("id"),
-            unread=Count("id", filter=Q(receiver=user, read_at__isnull=True)),
+            unread=Count("id", filter=UNREAD & Q(receiver=user)),
         )
         .order_by("-last_id")
     )

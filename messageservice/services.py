@@ -14,7 +14,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied, ValidationErro
 from accounts.models import User
 from accounts.selectors import user_get_by_username
 from blocking.selectors import is_blocked
-from messageservice.models import IdempotencyKey, Message
+from messageservice.models import UNREAD, IdempotencyKey, Message
 from messageservice.selectors import idempotency_key_get
 from oms.exceptions import BadRequest, Conflict
 
@@ -121,7 +121,7 @@ def message_mark_read(
     everything: bool = False,
 ) -> int:
     """Mark some of the user's unread received messages read (and delivered); returns how many."""
-    unread = Message.objects.filter(receiver=user, deleted_by_receiver=False, read_at__isnull=True)
+    unread = Message.objects.filter(UNREAD, receiver=user)
     if ids is not None:
         unread = unread.filter(pk__in=ids)
     elif sender_username is not None:

@@ -1,9 +1,11 @@
+"""Routes of the message, conversation and sync endpoints, mounted at /api/."""
+
 from django.urls import re_path
 
 from accounts.models import USERNAME_PATTERN
 from messageservice import api
 
-# Mounted at "api/"; each path also matches with a trailing slash.
+# Each path also matches with a trailing slash.
 urlpatterns = [
     re_path(r"^message/?$", api.MessageListCreateApi.as_view(), name="message-list"),
     re_path(r"^message/sent/?$", api.MessageSentListApi.as_view(), name="message-sent"),

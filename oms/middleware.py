@@ -5,12 +5,23 @@ from __future__ import annotations
 import logging
 import time
 
-from django.core.exceptions import BadRequest, PermissionDenied, RequestDataTooBig, SuspiciousOperation
+from django.core.exceptions import (
+    BadRequest,
+    DisallowedHost,
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+)
 from django.http import Http404, JsonResponse
 
 from oms.exceptions import request_username, unexpected_error_response
 
 logger = logging.getLogger("oms.access")
+
+
+def printable(text: str) -> str:
+    """Text safe for a one-line log entry: control characters (a newline in a URL) escaped."""
+    return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
 
 
 class AccessLogMiddleware:
@@ -22,16 +33,17 @@ class AccessLogMiddleware:
         response = self.get_response(request)
         duration_ms = round((time.perf_counter() - started) * 1000, 1)
         user = request_username(request)
+        path = printable(request.path)
         logger.info(
             "%s %s %s %.1fms user=%s",
             request.method,
-            request.path,
+            path,
             response.status_code,
             duration_ms,
             user,
             extra={
                 "method": request.method,
-                "path": request.path,
+                "path": path,
                 "status": response.status_code,
                 "duration_ms": duration_ms,
                 "user": user,
@@ -50,23 +62,31 @@ class UnexpectedErrorMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if isinstance(exception, (Http404, PermissionDenied, SuspiciousOperation, BadRequest)):
+        if isinstance(exception, (Http404, PermissionDenied)):
             # Django answers these itself with the right 4xx.
             return None
+        if isinstance(exception, (SuspiciousOperation, BadRequest)):
+            # Django's own answer would be a debug page when DJANGO_DEBUG is on.
+            return JsonResponse({"detail": "Bad request."}, status=400)
         return unexpected_error_response(request, exception)
 
 
-class RequestBodyLimitMiddleware:
-    """Reads the body through `request.body`, which enforces DATA_UPLOAD_MAX_MEMORY_SIZE.
-
-    DRF's parsers stream the body without that check, so an oversized body would otherwise be
-    read whole into memory.
+class RequestGuardMiddleware:
+    """Refuses, as JSON 400/413, what Django would otherwise refuse deeper down with an HTML page
+    (a debug page when DJANGO_DEBUG is on): a Host not in DJANGO_ALLOWED_HOSTS, and a body over
+    DATA_UPLOAD_MAX_MEMORY_SIZE. Reading `request.body` here is what enforces that size, since
+    DRF's parsers stream the body without the check.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
+        try:
+            request.get_host()
+        except DisallowedHost:
+            logger.warning("refused host %r", request.META.get("HTTP_HOST", ""))
+            return JsonResponse({"detail": "Unknown host."}, status=400)
         try:
             request.body  # noqa: B018 - reading it is the check
         except RequestDataTooBig:

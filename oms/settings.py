@@ -82,7 +82,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "oms.middleware.AccessLogMiddleware",
-    "oms.middleware.RequestBodyLimitMiddleware",
+    "oms.middleware.RequestGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -209,7 +209,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "oms.parsers.SafeJSONParser",
         "rest_framework.parsers.FormParser",
     ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -224,8 +224,12 @@ REST_FRAMEWORK = {
     "NUM_PROXIES": _env(env.int, "DJANGO_NUM_PROXIES", default=0),
 }
 
+TOKEN_TTL_HOURS = _env(env.float, "TOKEN_TTL_HOURS", default=10.0)
+if not TOKEN_TTL_HOURS > 0:
+    raise ImproperlyConfigured("TOKEN_TTL_HOURS must be a positive number of hours")
+
 REST_KNOX = {
-    "TOKEN_TTL": timedelta(hours=_env(env.float, "TOKEN_TTL_HOURS", default=10.0)),
+    "TOKEN_TTL": timedelta(hours=TOKEN_TTL_HOURS),
     "USER_SERIALIZER": "accounts.serializers.UserSerializer",
     "AUTH_HEADER_PREFIX": "Token",
 }
@@ -251,6 +255,8 @@ if LOG_FORMAT not in ("text", "json"):
     raise ImproperlyConfigured("LOG_FORMAT must be 'text' or 'json'")
 LOG_FILE = _env(env.str, "LOG_FILE", default="")
 LOG_LEVEL = _env(env.str, "LOG_LEVEL", default="INFO").upper()
+if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+    raise ImproperlyConfigured("LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
 
 _handlers = ["console"] + (["file"] if LOG_FILE else [])
 LOGGING = {

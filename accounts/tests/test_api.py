@@ -195,3 +195,24 @@ def test_login_is_throttled_per_client(api_client, alice, monkeypatch):
     statuses = [api_client.post(LOGIN, bad, format="json").status_code for _ in range(4)]
     assert statuses == [400, 400, 400, 429]
     assert "detail" in api_client.post(LOGIN, bad, format="json").json()
+
+
+@pytest.mark.parametrize(
+    "username", ["Émile", "\ufdfa" * 9, "\uff46\uff55\uff4c\uff4c\uff57\uff49\uff44\uff54\uff48\u3000name"]
+)
+def test_usernames_outside_ascii_or_that_normalise_to_them_are_refused(api_client, username):
+    response = api_client.post(REGISTER, {"username": username, "password": PASSWORD}, format="json")
+    assert response.status_code == 400
+    assert "username" in response.json()
+    assert not User.objects.exists()
+
+
+def test_a_username_is_stored_as_normalised(api_client):
+    # Fullwidth letters are the same name as their ASCII forms once normalised (NFKC).
+    response = api_client.post(
+        REGISTER, {"username": "\uff44\uff41\uff56\uff45", "password": PASSWORD}, format="json"
+    )
+    assert response.status_code == 201
+    assert response.json()["user"]["username"] == "dave"
+    again = api_client.post(REGISTER, {"username": "DAVE", "password": PASSWORD}, format="json")
+    assert again.status_code == 400

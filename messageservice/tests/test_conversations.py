@@ -259,3 +259,18 @@ def test_i_do_not_see_messages_i_deleted_in_a_conversation_but_the_peer_does(cli
     assert alices.delete(detail(gone["id"])).status_code == 204
     assert [m["id"] for m in alices.get(conversation("bob")).json()["results"]] == [kept["id"]]
     assert [m["id"] for m in bobs.get(conversation("alice")).json()["results"]] == [gone["id"], kept["id"]]
+
+
+@pytest.mark.parametrize(
+    "querystring", ["p=notadate", "p=2020-13-45", "r=1&p=x", "o=1&p=2020-01-01+25:00:00"]
+)
+def test_a_forged_cursor_is_404_not_500(client_for, alice, bob, querystring):
+    import base64
+
+    MessageFactory(sender=bob, receiver=alice)
+    cursor = base64.b64encode(querystring.encode()).decode()
+    response = client_for(alice).get(
+        reverse("conversation-detail", kwargs={"username": "bob"}), {"cursor": cursor}
+    )
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Invalid cursor"}

@@ -577,3 +577,28 @@ def test_inbox_endpoints_need_a_token(api_client, method, url):
     response = getattr(api_client, method)(url)
     assert response.status_code == 401
     assert "detail" in response.json()
+
+
+@pytest.mark.parametrize(
+    ("name", "kwargs"),
+    [("message-list", {}), ("message-received", {}), ("conversation-list", {}), ("sync", {})],
+)
+def test_a_head_request_shows_nothing_so_delivers_nothing(client_for, alice, bob, name, kwargs):
+    message = MessageFactory(sender=bob, receiver=alice)
+    assert client_for(alice).head(reverse(name, kwargs=kwargs)).status_code == 200
+    message.refresh_from_db()
+    assert message.delivered_at is None
+
+
+def test_history_with_a_deactivated_user_stays_reachable(client_for, alice, bob):
+    MessageFactory(sender=bob, receiver=alice)
+    bob.is_active = False
+    bob.save()
+    client = client_for(alice)
+    assert client.get(reverse("message-unread")).json()["by_sender"] == {"bob": 1}
+    assert client.get(reverse("message-received"), {"sender": "bob"}).json()["count"] == 1
+    assert client.get(reverse("conversation-detail", kwargs={"username": "bob"})).status_code == 200
+    assert client.post(reverse("message-read"), {"sender": "bob"}, format="json").json() == {"marked": 1}
+    # ...but nobody can write to a deactivated account.
+    response = client.post(reverse("message-list"), {"receiver": "bob", "content": "hi"}, format="json")
+    assert response.status_code == 400

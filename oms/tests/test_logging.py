@@ -243,3 +243,12 @@ def test_unknown_log_format_is_refused_at_start_naming_the_variable():
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert "LOG_FORMAT" in result.stderr
+
+
+def test_a_newline_in_a_path_cannot_forge_an_access_line(api_client, caplog):
+    caplog.set_level(logging.INFO, logger="oms.access")
+    api_client.get("/api/x%0AGET /api/admin 200")
+    lines = [r.getMessage() for r in caplog.records if r.name == "oms.access"]
+    assert len(lines) == 1
+    assert "\n" not in lines[0]
+    assert "\\n" in lines[0]

@@ -38,3 +38,39 @@ def test_an_oversized_body_is_413_and_stores_nothing(client_for, alice, bob, set
     assert response.status_code == 413
     assert response.json() == {"detail": "The request body is too large."}
     assert not Message.objects.exists()
+
+
+@pytest.mark.parametrize("url_name", ["message-list", "message-read"])
+def test_json_nested_too_deeply_is_400(client_for, alice, url_name):
+    response = client_for(alice).post(reverse(url_name), "[" * 100_000, content_type="application/json")
+    assert response.status_code == 400
+    assert "nested too deeply" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/conversation/al%00ice", "/api/block/al%00ice", "/api/conversation/%C3%A9mile"]
+)
+def test_a_username_in_a_url_with_characters_no_username_has_is_404(client_for, alice, path):
+    client = client_for(alice)
+    response = client.delete(path) if "block" in path else client.get(path)
+    assert response.status_code == 404
+    assert "detail" in response.json()
+
+
+def test_an_idempotency_key_with_control_characters_is_400(client_for, alice, bob):
+    response = client_for(alice).post(
+        reverse("message-list"),
+        {"receiver": "bob", "content": "hi"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="abc\x00def",
+    )
+    assert response.status_code == 400
+    assert not Message.objects.exists()
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_an_unknown_host_is_a_json_400_without_a_debug_page(api_client, settings, debug):
+    settings.DEBUG = debug
+    response = api_client.get(reverse("message-list"), HTTP_HOST="evil.example")
+    assert response.status_code == 400
+    assert response.json() == {"detail": "Unknown host."}

@@ -30,6 +30,9 @@ def manage_check(**overrides: str) -> subprocess.CompletedProcess:
         ("TOKEN_TTL_HOURS", "ten"),
         ("DATABASE_CONN_MAX_AGE", "forever"),
         ("LOG_FORMAT", "xml"),
+        ("LOG_LEVEL", "LOUD"),
+        ("TOKEN_TTL_HOURS", "0"),
+        ("TOKEN_TTL_HOURS", "-3"),
     ],
 )
 def test_a_bad_value_refuses_to_start_naming_the_variable(variable, value):
