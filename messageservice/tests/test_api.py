@@ -11,16 +11,13 @@ from django.utils import timezone
 from blocking.tests.factories import BlockFactory
 from messageservice.models import Message
 from messageservice.tests.factories import MessageFactory
+from messageservice.tests.helpers import detail
 
 pytestmark = pytest.mark.django_db
 
 LIST = reverse("message-list")
 SENT = reverse("message-sent")
 RECEIVED = reverse("message-received")
-
-
-def detail(pk) -> str:
-    return reverse("message-detail", kwargs={"pk": pk})
 
 
 def test_public_paths_are_the_documented_ones():

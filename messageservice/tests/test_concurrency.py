@@ -11,18 +11,14 @@ from django.db import connection
 from django.urls import reverse
 
 from messageservice.models import Message
+from messageservice.tests.helpers import MESSAGES, detail
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-MESSAGES = reverse("message-list")
 READ = reverse("message-read")
 UNREAD = reverse("message-unread")
 SYNC = reverse("sync")
 JOIN_TIMEOUT = 120
-
-
-def detail(pk: int) -> str:
-    return reverse("message-detail", kwargs={"pk": pk})
 
 
 def run_together(*calls: Callable[[], object]) -> list:

@@ -10,26 +10,12 @@ from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from messageservice.tests.factories import MessageFactory
+from messageservice.tests.helpers import conversation, detail, send
 
 pytestmark = pytest.mark.django_db
 
-MESSAGES = reverse("message-list")
 READ = reverse("message-read")
 CONVERSATIONS = reverse("conversation-list")
-
-
-def conversation(username: str) -> str:
-    return reverse("conversation-detail", kwargs={"username": username})
-
-
-def detail(pk: int) -> str:
-    return reverse("message-detail", kwargs={"pk": pk})
-
-
-def send(client, receiver: str, content: str = "hello") -> dict:
-    response = client.post(MESSAGES, {"receiver": receiver, "content": content}, format="json")
-    assert response.status_code == 201, response.content
-    return response.json()
 
 
 def walk(client, url: str, params: dict | None = None) -> tuple[list[int], int]:

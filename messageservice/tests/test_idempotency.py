@@ -10,10 +10,10 @@ from django.utils import timezone
 
 from blocking.tests.factories import BlockFactory
 from messageservice.models import IdempotencyKey, Message
+from messageservice.tests.helpers import MESSAGES
 
 pytestmark = pytest.mark.django_db
 
-MESSAGES = reverse("message-list")
 RECEIVED = reverse("message-received")
 
 

@@ -13,30 +13,16 @@ from blocking.tests.factories import BlockFactory
 from messageservice.models import Message
 from messageservice.serializers import MARK_READ_MAX_IDS
 from messageservice.tests.factories import MessageFactory
+from messageservice.tests.helpers import MESSAGES, conversation, detail, send
 
 pytestmark = pytest.mark.django_db
 
-MESSAGES = reverse("message-list")
 SENT = reverse("message-sent")
 RECEIVED = reverse("message-received")
 READ = reverse("message-read")
 UNREAD = reverse("message-unread")
 CONVERSATIONS = reverse("conversation-list")
 SYNC = reverse("sync")
-
-
-def detail(pk: int) -> str:
-    return reverse("message-detail", kwargs={"pk": pk})
-
-
-def conversation(username: str) -> str:
-    return reverse("conversation-detail", kwargs={"username": username})
-
-
-def send(client, receiver: str, content: str = "hello") -> dict:
-    response = client.post(MESSAGES, {"receiver": receiver, "content": content}, format="json")
-    assert response.status_code == 201, response.content
-    return response.json()
 
 
 def ids_of(response) -> list[int]:

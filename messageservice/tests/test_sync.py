@@ -10,23 +10,13 @@ from hypothesis import strategies as st
 
 from messageservice.models import Message
 from messageservice.tests.factories import MessageFactory
+from messageservice.tests.helpers import detail, send
 
 pytestmark = pytest.mark.django_db
 
-MESSAGES = reverse("message-list")
 SYNC = reverse("sync")
 # Far more calls than any test needs: a sync that never finishes fails instead of hanging.
 MAX_CALLS = 200
-
-
-def detail(pk: int) -> str:
-    return reverse("message-detail", kwargs={"pk": pk})
-
-
-def send(client, receiver: str, content: str = "hello") -> dict:
-    response = client.post(MESSAGES, {"receiver": receiver, "content": content}, format="json")
-    assert response.status_code == 201, response.content
-    return response.json()
 
 
 def sync(client, **params) -> dict:

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import secrets
-import subprocess
-import sys
 
 import pytest
-from django.conf import settings as django_settings
 from django.urls import reverse
 
 from accounts.admin import UserAdmin
@@ -20,6 +16,7 @@ from blocking.models import Block
 from blocking.tests.factories import BlockFactory
 from messageservice.models import Message
 from messageservice.tests.factories import MessageFactory
+from oms.tests.helpers import run_manage
 
 pytestmark = pytest.mark.django_db
 
@@ -413,24 +410,6 @@ def test_block_form_takes_user_ids_instead_of_listing_every_user(admin_client, c
 # Production settings, read at start
 
 
-def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    environ = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "LOG_")) or key == "DJANGO_SETTINGS_MODULE"
-    }
-    environ.update(env)
-    return subprocess.run(  # noqa: S603 - our own manage.py with a fixed argument list
-        [sys.executable, "manage.py", *args],
-        cwd=django_settings.BASE_DIR,
-        env=environ,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
 PRODUCTION = {
     "DJANGO_DEBUG": "false",
     "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
@@ -439,14 +418,16 @@ PRODUCTION = {
 
 
 def test_deploy_checks_pass_under_production_settings():
-    result = _manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
 
 
 def test_deploy_checks_catch_a_server_left_in_debug_mode():
     # Shows the check above can fail: the same settings with DEBUG on are refused.
-    result = _manage("check", "--deploy", "--fail-level", "WARNING", **{**PRODUCTION, "DJANGO_DEBUG": "true"})
+    result = run_manage(
+        "check", "--deploy", "--fail-level", "WARNING", **{**PRODUCTION, "DJANGO_DEBUG": "true"}
+    )
     assert result.returncode != 0
     assert "security.W018" in result.stdout + result.stderr
 
@@ -456,14 +437,14 @@ def test_production_settings_refuse_to_load_without_a_secret_key(secret_key):
     env = {"DJANGO_DEBUG": "false", "DJANGO_ALLOWED_HOSTS": "oms.example.com"}
     if secret_key is not None:
         env["DJANGO_SECRET_KEY"] = secret_key
-    result = _manage("check", **env)
+    result = run_manage("check", **env)
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert "DJANGO_SECRET_KEY" in result.stderr
 
 
 def test_a_bad_setting_value_is_refused_naming_the_variable():
-    result = _manage("check", DJANGO_SECURE_HSTS_SECONDS="a year")
+    result = run_manage("check", DJANGO_SECURE_HSTS_SECONDS="a year")
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert "DJANGO_SECURE_HSTS_SECONDS" in result.stderr

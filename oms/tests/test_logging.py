@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
-import subprocess
-import sys
 
 import pytest
-from django.conf import settings as django_settings
 from django.urls import reverse
 
 from blocking.tests.factories import BlockFactory
 from conftest import PASSWORD
+from oms.tests.helpers import run_manage
 
 pytestmark = pytest.mark.django_db
 
@@ -169,28 +166,10 @@ EMIT = (
 )
 
 
-def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    environ = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "LOG_")) or key == "DJANGO_SETTINGS_MODULE"
-    }
-    environ.update(env)
-    return subprocess.run(  # noqa: S603 - our own manage.py with a fixed argument list
-        [sys.executable, "manage.py", *args],
-        cwd=django_settings.BASE_DIR,
-        env=environ,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
 @pytest.fixture(scope="module")
 def json_run(tmp_path_factory):
     log_file = tmp_path_factory.mktemp("logs") / "oms.log"
-    result = _manage("shell", "-c", EMIT, LOG_FORMAT="json", LOG_FILE=str(log_file))
+    result = run_manage("shell", "-c", EMIT, LOG_FORMAT="json", LOG_FILE=str(log_file))
     assert result.returncode == 0, result.stderr
     return result, log_file
 
@@ -229,7 +208,7 @@ def test_log_file_receives_the_same_lines(json_run):
 
 @pytest.mark.django_db(False)
 def test_text_format_is_the_default_one_line_per_event():
-    result = _manage("shell", "-c", EMIT)
+    result = run_manage("shell", "-c", EMIT)
     assert result.returncode == 0, result.stderr
     lines = result.stderr.splitlines()
     assert len(lines) == 2
@@ -239,7 +218,7 @@ def test_text_format_is_the_default_one_line_per_event():
 
 @pytest.mark.django_db(False)
 def test_unknown_log_format_is_refused_at_start_naming_the_variable():
-    result = _manage("check", LOG_FORMAT="xml")
+    result = run_manage("check", LOG_FORMAT="xml")
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert "LOG_FORMAT" in result.stderr

@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from oms.tests.helpers import run_manage
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def manage_check(**overrides: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "LOG_"))}
-    env.update(overrides)
-    return subprocess.run(
-        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
-    )
 
 
 @pytest.mark.parametrize(
@@ -41,12 +32,12 @@ def test_a_bad_value_refuses_to_start_naming_the_variable(variable, value):
         if variable == "DATABASE_CONN_MAX_AGE"
         else {}
     )
-    result = manage_check(**extra, **{variable: value})
+    result = run_manage("check", **extra, **{variable: value})
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert variable in result.stderr.strip().splitlines()[-1]
 
 
 def test_a_fresh_checkout_starts_with_nothing_set():
-    result = manage_check()
+    result = run_manage("check")
     assert result.returncode == 0, result.stderr
