@@ -23,6 +23,7 @@ from messageservice.selectors import (
     message_received_by,
     message_sent_by,
     message_sync_for,
+    message_visible_to,
     unread_counts_for,
 )
 from messageservice.serializers import (
@@ -93,7 +94,12 @@ class MessageListCreateApi(DeliveringListApi):
     filterset_class = MessageFilter
 
     def get_queryset(self):
-        return message_list_for(user=self.request.user)
+        # Every message: the FilterSet narrows these by peer and date, then filter_queryset
+        # narrows them to the user's own. Lists always go through filter_queryset.
+        return Message.objects.all()
+
+    def filter_queryset(self, queryset):
+        return message_list_for(user=self.request.user, within=super().filter_queryset(queryset))
 
     @extend_schema(
         operation_id="message_list",
@@ -170,7 +176,7 @@ class MessageDetailApi(generics.RetrieveDestroyAPIView):
     queryset = Message.objects.none()
 
     def get_queryset(self):
-        return message_list_for(user=self.request.user)
+        return message_visible_to(user=self.request.user)
 
     @extend_schema(responses={200: MessageSerializer, 401: UNAUTHORIZED, 404: NOT_FOUND})
     def get(self, request, *args, **kwargs):

@@ -29,9 +29,28 @@ def _visible_to(user: User) -> Q:
     return Q(sender=user, deleted_by_sender=False) | Q(receiver=user, deleted_by_receiver=False)
 
 
-def message_list_for(*, user: User) -> QuerySet[Message]:
-    """Every message the user can see, newest first."""
+def message_visible_to(*, user: User) -> QuerySet[Message]:
+    """Every message the user can see, newest first, as a queryset that can be filtered further."""
     return _messages().filter(_visible_to(user)).order_by(*NEWEST_FIRST)
+
+
+def message_list_for(*, user: User, within: QuerySet[Message] | None = None) -> QuerySet[Message]:
+    """The messages of `within` (all by default) that the user can see, newest first, to page through.
+
+    A UNION ALL of what the user sent and what others sent the user: each half is a range of its
+    own index, already in order, so a page is a merge of two short index scans. The equivalent OR
+    sorts every message of the user for every page. Usernames come by prefetch, since a UNION
+    cannot carry joins cheaply into its count.
+    """
+    return _sent_or_received(user, Message.objects.all() if within is None else within).order_by(
+        *NEWEST_FIRST
+    )
+
+
+def _sent_or_received(user: User, within: QuerySet[Message]) -> QuerySet[Message]:
+    sent = within.filter(sender=user, deleted_by_sender=False).prefetch_related("sender", "receiver")
+    received = within.filter(receiver=user, deleted_by_receiver=False).exclude(sender=user)
+    return sent.union(received, all=True)
 
 
 def message_sent_by(*, user: User) -> QuerySet[Message]:
@@ -45,13 +64,14 @@ def message_received_by(*, user: User) -> QuerySet[Message]:
 def message_between(*, user: User, peer: User) -> QuerySet[Message]:
     """The conversation of `user` with `peer` as `user` sees it, newest first."""
     low, high = sorted((user.pk, peer.pk))
-    return message_list_for(user=user).filter(user_low=low, user_high=high)
+    return message_visible_to(user=user).filter(user_low=low, user_high=high)
 
 
 def message_sync_for(*, user: User, since: int, limit: int) -> dict:
     """`{"messages", "next_since", "has_more"}`: up to `limit` messages the user can see with an
     id above `since`, oldest first, and the `since` to ask with next time."""
-    rows = list(_messages().filter(_visible_to(user), id__gt=since).order_by("id")[: limit + 1])
+    # The same UNION ALL as message_list_for, in id order.
+    rows = list(_sent_or_received(user, Message.objects.filter(id__gt=since)).order_by("id")[: limit + 1])
     messages = rows[:limit]
     return {
         "messages": messages,

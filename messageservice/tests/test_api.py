@@ -292,15 +292,19 @@ def test_send_with_trailing_slash_is_accepted(client_for, alice, bob):
     assert response.status_code == 201
 
 
-@pytest.mark.parametrize("url", [LIST, SENT, RECEIVED])
+@pytest.mark.parametrize(
+    ("url", "budget"),
+    # Token lookup + token cleanup, count, page, one delivery update; the full list also
+    # prefetches sender and receiver names.
+    [(LIST, 7), (SENT, 5), (RECEIVED, 5)],
+)
 def test_list_query_count_does_not_grow_with_the_page(
-    client_for, alice, bob, url, django_assert_max_num_queries
+    client_for, alice, bob, url, budget, django_assert_max_num_queries
 ):
     MessageFactory.create_batch(20, sender=alice, receiver=bob)
     MessageFactory.create_batch(20, sender=bob, receiver=alice)
     client = client_for(alice)
-    # token lookup + token cleanup, count, page, and one delivery update.
-    with django_assert_max_num_queries(5):
+    with django_assert_max_num_queries(budget):
         response = client.get(url)
     assert len(response.json()["results"]) == 20
 
