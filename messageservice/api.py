@@ -103,7 +103,7 @@ class MessageListCreateApi(DeliveringListApi):
 
     @extend_schema(
         operation_id="message_list",
-        responses={200: MessageSerializer(many=True), 400: INVALID, 401: UNAUTHORIZED, 404: NOT_FOUND},
+        responses=LIST_RESPONSES,
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
