@@ -16,9 +16,8 @@ from accounts.serializers import (
     RegisterSerializer,
 )
 from accounts.services import user_authenticate, user_register
-from oms.serializers import ErrorSerializer, ValidationErrorSerializer
+from oms.serializers import UNAUTHORIZED, ErrorSerializer, ValidationErrorSerializer
 
-UNAUTHORIZED = OpenApiResponse(ErrorSerializer, description="Missing, invalid or expired token.")
 THROTTLED = OpenApiResponse(ErrorSerializer, description="Too many attempts; retry later.")
 
 

@@ -11,9 +11,7 @@ from blocking.models import Block
 from blocking.selectors import block_list_for
 from blocking.serializers import BlockCreateSerializer, BlockSerializer
 from blocking.services import block_create, block_delete
-from oms.serializers import ErrorSerializer, ValidationErrorSerializer
-
-UNAUTHORIZED = OpenApiResponse(ErrorSerializer, description="Missing, invalid or expired token.")
+from oms.serializers import UNAUTHORIZED, ErrorSerializer, ValidationErrorSerializer
 
 
 class BlockListCreateApi(generics.ListAPIView):

@@ -45,11 +45,10 @@ from messageservice.services import (
 )
 from oms.exceptions import BadRequest
 from oms.pagination import NewestFirstCursorPagination
-from oms.serializers import ErrorSerializer, ValidationErrorSerializer
+from oms.serializers import UNAUTHORIZED, ErrorSerializer, ValidationErrorSerializer
 
 IDEMPOTENCY_KEY_MAX_LENGTH = IdempotencyKey._meta.get_field("key").max_length
 
-UNAUTHORIZED = OpenApiResponse(ErrorSerializer, description="Missing, invalid or expired token.")
 INVALID = OpenApiResponse(ValidationErrorSerializer, description="Invalid input; see the field errors.")
 NOT_FOUND = OpenApiResponse(ErrorSerializer, description="Not found, or not yours.")
 LIST_RESPONSES = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent
+from django.core.exceptions import SuspiciousOperation, TooManyFieldsSent
 from django.http import HttpRequest, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -50,16 +50,11 @@ def unexpected_error_response(request: HttpRequest, exc: BaseException) -> JsonR
     return JsonResponse({"detail": GENERIC_ERROR}, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
 
 
-class PayloadTooLarge(exceptions.APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "The request body is too large."
-    default_code = "too_large"
-
-
 def _as_api_exception(exc: BaseException) -> BaseException:
-    """Django's refusals of a malformed request become client errors, not server errors."""
-    if isinstance(exc, RequestDataTooBig):
-        return PayloadTooLarge()
+    """Django's refusals of a malformed request become client errors, not server errors.
+
+    (An oversized body never gets this far: RequestGuardMiddleware refuses it first.)
+    """
     if isinstance(exc, TooManyFieldsSent):
         return BadRequest("The request has too many fields.", code="too_many_fields")
     if isinstance(exc, SuspiciousOperation):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
 
@@ -26,3 +27,6 @@ class ValidationErrorSerializer(serializers.Serializer):
     """`{"<field>": ["...", ...]}`: one list of messages per field that failed."""
 
     field_name = serializers.ListField(child=serializers.CharField(), required=False)
+
+
+UNAUTHORIZED = OpenApiResponse(ErrorSerializer, description="Missing, invalid or expired token.")
