@@ -25,7 +25,7 @@ migrate: $(VENV)/.runtime
 
 run: migrate
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
-	$(BIN)/gunicorn oms.wsgi --bind 127.0.0.1:$(PORT) --workers $(WEB_CONCURRENCY) --access-logfile /dev/null
+	PORT=$(PORT) WEB_CONCURRENCY=$(WEB_CONCURRENCY) $(BIN)/gunicorn --config gunicorn.conf.py
 
 test: $(VENV)/.dev
 	$(BIN)/pytest
