@@ -8,7 +8,6 @@ from knox.views import LogoutAllView as KnoxLogoutAllView
 from knox.views import LogoutView as KnoxLogoutView
 from rest_framework import status
 from rest_framework.permissions import AllowAny
-from rest_framework.throttling import ScopedRateThrottle
 
 from accounts.serializers import (
     AuthResponseSerializer,
@@ -17,6 +16,7 @@ from accounts.serializers import (
 )
 from accounts.services import user_authenticate, user_register
 from oms.serializers import UNAUTHORIZED, ErrorSerializer, ValidationErrorSerializer
+from oms.throttling import AuthRateThrottle
 
 THROTTLED = OpenApiResponse(ErrorSerializer, description="Too many attempts; retry later.")
 
@@ -26,7 +26,7 @@ class _TokenIssuingApi(KnoxLoginView):
 
     authentication_classes = ()
     permission_classes = (AllowAny,)
-    throttle_classes = (ScopedRateThrottle,)
+    throttle_classes = (AuthRateThrottle,)
     throttle_scope = "auth"
 
 

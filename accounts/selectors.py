@@ -1,17 +1,38 @@
-"""Reads of users."""
+"""Reads of users: the one resolver from a username a client sends to a user."""
 
 from __future__ import annotations
 
-from accounts.models import User
+from rest_framework.exceptions import ValidationError
+
+from accounts.models import User, username_key
+
+UNKNOWN_USER = "User does not exist."
 
 
 def user_get_by_username(*, username: str, include_inactive: bool = False) -> User | None:
-    """The user with this username, whatever its case, or None.
+    """The user a client means by `username`, or None. Every endpoint resolves names through here,
+    so "Alice", its fullwidth form and "alice" are the same user everywhere (see `username_key`).
 
     Only active users by default: nobody can send to or block a deactivated account, but its
     history (conversations, filters, read marks) stays reachable with `include_inactive`.
     """
-    users = User.objects.filter(username__ci=username)
+    key = username_key(username)
+    if key is None:
+        return None
+    users = User.objects.filter(username__ci=key)
     if not include_inactive:
         users = users.filter(is_active=True)
     return users.first()
+
+
+def unknown_user(field: str) -> ValidationError:
+    """The error for a username in `field` that names nobody: the same words for every field."""
+    return ValidationError({field: [UNKNOWN_USER]})
+
+
+def user_get_for_field(*, field: str, username: str, include_inactive: bool = False) -> User:
+    """Like `user_get_by_username`, but an unknown name is the field error `{field: [UNKNOWN_USER]}`."""
+    user = user_get_by_username(username=username, include_inactive=include_inactive)
+    if user is None:
+        raise unknown_user(field)
+    return user

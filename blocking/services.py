@@ -8,16 +8,14 @@ from django.db import IntegrityError, transaction
 from rest_framework.exceptions import NotFound, ValidationError
 
 from accounts.models import User
-from accounts.selectors import user_get_by_username
+from accounts.selectors import user_get_by_username, user_get_for_field
 from blocking.models import Block
 
 logger = logging.getLogger(__name__)
 
 
 def block_create(*, blocker: User, blocked_username: str) -> Block:
-    blocked = user_get_by_username(username=blocked_username)
-    if blocked is None:
-        raise ValidationError({"blocked": ["User does not exist."]})
+    blocked = user_get_for_field(field="blocked", username=blocked_username)
     if blocked.pk == blocker.pk:
         raise ValidationError({"blocked": ["You cannot block yourself."]})
     try:
@@ -35,9 +33,11 @@ def block_create(*, blocker: User, blocked_username: str) -> Block:
 
 
 def block_delete(*, blocker: User, blocked_username: str) -> None:
-    # By name, not through the active-user lookup: a user deactivated after being blocked
-    # must still be unblockable.
-    deleted, _ = Block.objects.filter(blocker=blocker, blocked__username__ci=blocked_username).delete()
+    # Inactive users too: a user deactivated after being blocked must still be unblockable.
+    blocked = user_get_by_username(username=blocked_username, include_inactive=True)
+    deleted, _ = (
+        Block.objects.filter(blocker=blocker, blocked=blocked).delete() if blocked is not None else (0, {})
+    )
     if not deleted:
         raise NotFound(f"You do not block {blocked_username}.")
     logger.info(

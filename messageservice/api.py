@@ -8,7 +8,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.selectors import user_get_by_username
+from accounts.selectors import UNKNOWN_USER, user_get_by_username
 from messageservice.filters import (
     MessageFilter,
     ReceivedMessageFilter,
@@ -46,6 +46,7 @@ from messageservice.services import (
 from oms.exceptions import BadRequest
 from oms.pagination import NewestFirstCursorPagination
 from oms.serializers import UNAUTHORIZED, ErrorSerializer, ValidationErrorSerializer
+from oms.throttling import SendRateThrottle
 
 IDEMPOTENCY_KEY_MAX_LENGTH = IdempotencyKey._meta.get_field("key").max_length
 
@@ -91,6 +92,7 @@ def _idempotency_key(request) -> str | None:
 
 class MessageListCreateApi(DeliveringListApi):
     filterset_class = MessageFilter
+    throttle_classes = (SendRateThrottle,)
 
     def get_queryset(self):
         # Every message: the FilterSet narrows these by peer and date, then filter_queryset
@@ -240,7 +242,7 @@ class ConversationDetailApi(DeliveringListApi):
     def get_queryset(self):
         peer = user_get_by_username(username=self.kwargs["username"], include_inactive=True)
         if peer is None:
-            raise NotFound("User does not exist.")
+            raise NotFound(UNKNOWN_USER)
         return message_between(user=self.request.user, peer=peer)
 
     @extend_schema(

@@ -10,7 +10,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from accounts.models import USERNAME_MAX_LENGTH
-from accounts.selectors import user_get_by_username
+from accounts.selectors import UNKNOWN_USER, user_get_by_username
 from messageservice.models import Message
 
 
@@ -27,9 +27,7 @@ class UsernameField(forms.CharField):
             return None
         user = user_get_by_username(username=value, include_inactive=True)
         if user is None:
-            raise forms.ValidationError(
-                'User "%(username)s" does not exist.', code="unknown_user", params={"username": value}
-            )
+            raise forms.ValidationError(UNKNOWN_USER, code="unknown_user")
         return user
 
 

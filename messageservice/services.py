@@ -9,10 +9,10 @@ from django.db import connection, transaction
 from django.db.models import Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied
 
 from accounts.models import User
-from accounts.selectors import user_get_by_username
+from accounts.selectors import unknown_user, user_get_by_username, user_get_for_field
 from blocking.selectors import is_blocked
 from messageservice.models import UNREAD, IdempotencyKey, Message
 from messageservice.selectors import idempotency_key_get
@@ -64,7 +64,7 @@ def message_send(
                     )
                 return earlier, True
         if receiver is None:
-            raise ValidationError({"receiver": ["Receiver does not exist."]})
+            raise unknown_user("receiver")
         if is_blocked(sender=sender, receiver=receiver):
             logger.info(
                 "message refused, sender blocked sender=%s receiver=%s",
@@ -125,9 +125,7 @@ def message_mark_read(
     if ids is not None:
         unread = unread.filter(pk__in=ids)
     elif sender_username is not None:
-        sender = user_get_by_username(username=sender_username, include_inactive=True)
-        if sender is None:
-            raise ValidationError({"sender": ["User does not exist."]})
+        sender = user_get_for_field(field="sender", username=sender_username, include_inactive=True)
         unread = unread.filter(sender=sender)
     elif not everything:
         raise BadRequest("Say which messages to mark: ids, sender or all.")

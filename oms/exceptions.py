@@ -9,9 +9,12 @@ from django.http import HttpRequest, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from oms.availability import service_unavailable_response
+
 logger = logging.getLogger(__name__)
 
 GENERIC_ERROR = "Something went wrong"
+DEFAULT_RETRY_AFTER_SECONDS = 60
 
 
 class Conflict(exceptions.APIException):
@@ -28,6 +31,11 @@ class BadRequest(exceptions.APIException):
     status_code = status.HTTP_400_BAD_REQUEST
     default_detail = "Bad request."
     default_code = "bad_request"
+
+
+def printable(text: str) -> str:
+    """Text safe for a one-line log entry: control characters (a newline in a URL) escaped."""
+    return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
 
 
 def request_username(request: HttpRequest) -> str:
@@ -66,7 +74,12 @@ def exception_handler(exc, context):
     exc = _as_api_exception(exc)
     response = drf_exception_handler(exc, context)
     if response is not None:
+        if response.status_code == status.HTTP_429_TOO_MANY_REQUESTS and not response.has_header(
+            "Retry-After"
+        ):
+            # DRF leaves it out when it cannot compute a wait; every 429 tells the client when to retry.
+            response["Retry-After"] = str(DEFAULT_RETRY_AFTER_SECONDS)
         return response
     request = context.get("request")
     django_request = getattr(request, "_request", request)
-    return unexpected_error_response(django_request, exc)
+    return service_unavailable_response(django_request, exc) or unexpected_error_response(django_request, exc)

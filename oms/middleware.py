@@ -1,4 +1,8 @@
-"""Request-wide concerns: one access log line per request, and a JSON 500 for anything unexpected."""
+"""Request-wide concerns: one access log line per request, health probes, no caching of API answers,
+a JSON 503 when the database or cache is down, and a JSON 500 for anything unexpected.
+
+Each is async-capable (MiddlewareMixin), so an ASGI server runs the stack without adapting it.
+"""
 
 from __future__ import annotations
 
@@ -13,24 +17,26 @@ from django.core.exceptions import (
     SuspiciousOperation,
 )
 from django.http import Http404, JsonResponse
+from django.utils.deprecation import MiddlewareMixin
 
-from oms.exceptions import request_username, unexpected_error_response
+from oms import health
+from oms.availability import service_unavailable_response
+from oms.exceptions import printable, request_username, unexpected_error_response
 
 logger = logging.getLogger("oms.access")
 
 
-def printable(text: str) -> str:
-    """Text safe for a one-line log entry: control characters (a newline in a URL) escaped."""
-    return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
+class AccessLogMiddleware(MiddlewareMixin):
+    def process_request(self, request):
+        request._oms_started = time.perf_counter()
 
-
-class AccessLogMiddleware:
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        started = time.perf_counter()
-        response = self.get_response(request)
+    def process_response(self, request, response):
+        started = getattr(request, "_oms_started", None)
+        if started is None:
+            return response
+        if request.path in health.PATHS and response.status_code == 200:
+            # A load balancer asks every few seconds; only a failing probe is news.
+            return response
         duration_ms = round((time.perf_counter() - started) * 1000, 1)
         user = request_username(request)
         path = printable(request.path)
@@ -52,16 +58,29 @@ class AccessLogMiddleware:
         return response
 
 
-class UnexpectedErrorMiddleware:
+class HealthMiddleware(MiddlewareMixin):
+    """Answers /healthz and /readyz before anything else looks at the request."""
+
+    def process_request(self, request):
+        return health.answer(request)
+
+
+class NoStoreMiddleware(MiddlewareMixin):
+    """API answers carry tokens and message content: no browser or proxy may keep a copy."""
+
+    def process_response(self, request, response):
+        if request.path.startswith("/api") and not response.has_header("Cache-Control"):
+            response["Cache-Control"] = "no-store"
+        return response
+
+
+class UnexpectedErrorMiddleware(MiddlewareMixin):
     """Errors outside DRF views (admin, plain Django views) get the same JSON 500, whatever DEBUG says."""
 
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        return self.get_response(request)
-
     def process_exception(self, request, exception):
+        unavailable = service_unavailable_response(request, exception)
+        if unavailable is not None:
+            return unavailable
         if isinstance(exception, (Http404, PermissionDenied)):
             # Django answers these itself with the right 4xx.
             return None
@@ -71,17 +90,14 @@ class UnexpectedErrorMiddleware:
         return unexpected_error_response(request, exception)
 
 
-class RequestGuardMiddleware:
+class RequestGuardMiddleware(MiddlewareMixin):
     """Refuses, as JSON 400/413, what Django would otherwise refuse deeper down with an HTML page
     (a debug page when DJANGO_DEBUG is on): a Host not in DJANGO_ALLOWED_HOSTS, and a body over
     DATA_UPLOAD_MAX_MEMORY_SIZE. Reading `request.body` here is what enforces that size, since
     DRF's parsers stream the body without the check.
     """
 
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
+    def process_request(self, request):
         try:
             request.get_host()
         except DisallowedHost:
@@ -91,4 +107,4 @@ class RequestGuardMiddleware:
             request.body  # noqa: B018 - reading it is the check
         except RequestDataTooBig:
             return JsonResponse({"detail": "The request body is too large."}, status=413)
-        return self.get_response(request)
+        return None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import ipaddress
 import os
 import re
 import tempfile
@@ -75,13 +77,19 @@ INSTALLED_APPS = [
     "knox",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "axes",
+    "django_prometheus",
     "accounts",
     "blocking",
     "messageservice",
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "oms.middleware.AccessLogMiddleware",
+    # Load balancer probes are answered before the host check and the HTTPS redirect.
+    "oms.middleware.HealthMiddleware",
     "oms.middleware.RequestGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -92,7 +100,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
+    "oms.middleware.NoStoreMiddleware",
     "oms.middleware.UnexpectedErrorMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "oms.urls"
@@ -130,7 +141,8 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     _db.setdefault("OPTIONS", {}).update(
         {
             "transaction_mode": "IMMEDIATE",
-            "timeout": 20,
+            # Seconds a request waits for another writer before it fails (503) instead of hanging.
+            "timeout": _env(env.float, "DATABASE_BUSY_TIMEOUT", default=5.0),
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
@@ -140,11 +152,29 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
 else:
     _db["CONN_MAX_AGE"] = _env(env.int, "DATABASE_CONN_MAX_AGE", default=60)
     _db["CONN_HEALTH_CHECKS"] = True
+    # A database that accepts connections but never answers must fail a request fast, not hang
+    # the worker until the server kills it.
+    _connect_timeout = _env(env.int, "DATABASE_CONNECT_TIMEOUT", default=5)
+    _statement_timeout = _env(env.int, "DATABASE_STATEMENT_TIMEOUT_MS", default=10_000)
+    if _connect_timeout < 1 or _statement_timeout < 0:
+        raise ImproperlyConfigured(
+            "DATABASE_CONNECT_TIMEOUT must be at least 1 second and DATABASE_STATEMENT_TIMEOUT_MS "
+            "at least 0 (0 turns it off)"
+        )
+    _db.setdefault("OPTIONS", {}).update(
+        {
+            "connect_timeout": _connect_timeout,
+            "options": f"-c statement_timeout={_statement_timeout}",
+        }
+    )
+# Counts queries for /metrics; otherwise Django's own backends.
+_db["ENGINE"] = _db["ENGINE"].replace("django.db.backends.", "django_prometheus.db.backends.")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
-# Caches and throttles: per-process memory by default, shared Redis with REDIS_URL.
+# Caches and throttle counters: shared by every worker of one machine through files by default
+# (no database query per request), shared by every machine through Redis with REDIS_URL.
 REDIS_URL = _env(env.str, "REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
@@ -152,10 +182,22 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "oms",
+            # An unreachable Redis fails a request within a second (503) instead of hanging it.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    _checkout = hashlib.sha256(str(BASE_DIR).encode()).hexdigest()[:12]
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": _env(
+                env.str, "CACHE_DIR", default=str(Path(tempfile.gettempdir()) / f"oms-cache-{_checkout}")
+            ),
+            # Room for the counters of many clients before old entries are culled.
+            "OPTIONS": {"MAX_ENTRIES": 10_000},
+        }
+    }
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -198,11 +240,17 @@ CORS_ALLOW_HEADERS = (
     "user-agent",
 )
 
-THROTTLE_AUTH_RATE = _env(env.str, "THROTTLE_AUTH_RATE", default="30/minute")
-if not re.fullmatch(r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)", THROTTLE_AUTH_RATE):
-    raise ImproperlyConfigured(
-        "THROTTLE_AUTH_RATE must look like 30/minute (per second, minute, hour or day)"
-    )
+
+def _env_rate(name: str, *, default: str) -> str:
+    rate = _env(env.str, name, default=default)
+    if not re.fullmatch(r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)", rate):
+        raise ImproperlyConfigured(f"{name} must look like 30/minute (per second, minute, hour or day)")
+    return rate
+
+
+THROTTLE_AUTH_RATE = _env_rate("THROTTLE_AUTH_RATE", default="30/minute")
+# Sends per user: far above what a person types, far below flooding an inbox.
+THROTTLE_SEND_RATE = _env_rate("THROTTLE_SEND_RATE", default="60/minute")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["knox.auth.TokenAuthentication"],
@@ -210,7 +258,8 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
         "oms.parsers.SafeJSONParser",
-        "rest_framework.parsers.FormParser",
+        "oms.parsers.StrictFormParser",
+        "oms.parsers.StrictMultiPartParser",
     ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
@@ -220,6 +269,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         # Register and login are open to anyone: slow down password guessing per client address.
         "auth": THROTTLE_AUTH_RATE,
+        # Sends per user.
+        "send": THROTTLE_SEND_RATE,
     },
     "NUM_PROXIES": _env(env.int, "DJANGO_NUM_PROXIES", default=0),
 }
@@ -234,6 +285,45 @@ REST_KNOX = {
     "AUTH_HEADER_PREFIX": "Token",
 }
 
+# Admin login: django-axes locks out a client address, and separately a username, after too many
+# failed logins. It counts in Redis when there is one; otherwise in the database, whose increments
+# are atomic across workers (a file cache's are not). Either way only login attempts touch it.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+ADMIN_LOGIN_FAILURE_LIMIT = _env(env.int, "ADMIN_LOGIN_FAILURE_LIMIT", default=10)
+ADMIN_LOGIN_COOLOFF_MINUTES = _env(env.int, "ADMIN_LOGIN_COOLOFF_MINUTES", default=15)
+if ADMIN_LOGIN_FAILURE_LIMIT < 1 or ADMIN_LOGIN_COOLOFF_MINUTES < 1:
+    raise ImproperlyConfigured("ADMIN_LOGIN_FAILURE_LIMIT and ADMIN_LOGIN_COOLOFF_MINUTES must be at least 1")
+AXES_HANDLER = (
+    "axes.handlers.cache.AxesCacheHandler" if REDIS_URL else "axes.handlers.database.AxesDatabaseHandler"
+)
+# Successful logins are not recorded: they would add writes to every login.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_ONLY_ADMIN_SITE = True
+AXES_FAILURE_LIMIT = ADMIN_LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=ADMIN_LOGIN_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_USERNAME_CALLABLE = "accounts.signals.admin_login_username"
+AXES_LOCKOUT_CALLABLE = "oms.views.admin_locked_out"
+AXES_CLIENT_IP_CALLABLE = "oms.views.client_address"
+# Our own receiver logs failed logins without echoing what was typed.
+AXES_VERBOSE = False
+
+# Health checks for load balancers, and Prometheus metrics at /metrics for a scraper that sends
+# `Authorization: Bearer <METRICS_TOKEN>` or connects from METRICS_ALLOWED_NETWORKS.
+READINESS_TIMEOUT = _env(env.float, "READINESS_TIMEOUT", default=2.0)
+METRICS_TOKEN = _env(env.str, "METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = _env(env.list, "METRICS_ALLOWED_NETWORKS", default=[])
+try:
+    METRICS_ALLOWED_NETWORKS = [ipaddress.ip_network(n, strict=False) for n in METRICS_ALLOWED_NETWORKS]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"METRICS_ALLOWED_NETWORKS has an invalid network: {exc}") from exc
+# Probes and scrapers often speak plain HTTP to the app server itself.
+SECURE_REDIRECT_EXEMPT = [r"^healthz/?$", r"^readyz/?$", r"^metrics/?$"]
+PROMETHEUS_EXPORT_MIGRATIONS = False
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "OMS API",
     "DESCRIPTION": (
@@ -246,8 +336,14 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "oms.schema.strip_trailing_slashes",
+        "oms.schema.add_common_responses",
     ],
+    # Swagger UI's files come from this server (drf-spectacular-sidecar), not a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
+
 
 # Logging: one line per event on stdout; LOG_FORMAT=json for JSON lines, LOG_FILE adds a file.
 LOG_FORMAT = _env(env.str, "LOG_FORMAT", default="text")

@@ -248,7 +248,17 @@ def test_i_do_not_see_messages_i_deleted_in_a_conversation_but_the_peer_does(cli
 
 
 @pytest.mark.parametrize(
-    "querystring", ["p=notadate", "p=2020-13-45", "r=1&p=x", "o=1&p=2020-01-01+25:00:00"]
+    "querystring",
+    [
+        "p=notadate",
+        "p=2020-13-45",
+        "r=1&p=x",
+        "o=1&p=2020-01-01+25:00:00",
+        # Real timestamps, but past year 9999 (or before year 1) in UTC: the database cannot hold them.
+        "p=9999-12-31T23:59:59.999999-23:59",
+        "p=9999-12-31T23:59:59-01:00",
+        "p=0001-01-01T00:00:00%2B01:00",
+    ],
 )
 def test_a_forged_cursor_is_404_not_500(client_for, alice, bob, querystring):
     import base64

@@ -32,7 +32,7 @@ def test_send_to_an_unknown_or_inactive_user_names_the_receiver(alice, bob):
     for name in ("nobody", "bob"):
         with pytest.raises(ValidationError) as raised:
             message_send(sender=alice, receiver_username=name, content="hi")
-        assert raised.value.detail == {"receiver": ["Receiver does not exist."]}
+        assert raised.value.detail == {"receiver": ["User does not exist."]}
     assert not Message.objects.exists()
 
 
