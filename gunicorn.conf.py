@@ -3,10 +3,30 @@
 PORT and WEB_CONCURRENCY come from the environment, as on most platforms.
 """
 
+import glob
 import os
+import tempfile
 
 wsgi_app = "oms.wsgi:application"
 bind = f"127.0.0.1:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # Our own middleware writes one access line per request; gunicorn's would repeat it.
 accesslog = None
+
+# Prometheus metrics from every worker: each writes its counters to files in one directory, which
+# /metrics reads back as one set. The previous run's files are removed when the server starts.
+_metrics_dir = os.environ.setdefault(
+    "PROMETHEUS_MULTIPROC_DIR", os.path.join(tempfile.gettempdir(), f"oms-metrics-{bind.rsplit(':', 1)[-1]}")
+)
+
+
+def on_starting(server):
+    os.makedirs(_metrics_dir, exist_ok=True)
+    for stale in glob.glob(os.path.join(_metrics_dir, "*.db")):
+        os.remove(stale)
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

@@ -1,6 +1,6 @@
 """Pagination styles beyond the default page numbers."""
 
-from datetime import timezone as dt_timezone
+from datetime import UTC
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -34,7 +34,7 @@ def _is_storable_time(text: str) -> bool:
             return False
         if timezone.is_naive(moment):
             moment = timezone.make_aware(moment)
-        moment.astimezone(dt_timezone.utc)
+        moment.astimezone(UTC)
     except (ValueError, OverflowError):
         return False
     return True
