@@ -389,6 +389,8 @@ LOGGING = {
         # Our own middleware logs every request and every unexpected error once;
         # Django's request logger would repeat them.
         "django.request": {"handlers": [], "level": "CRITICAL", "propagate": False},
+        # django-axes logs each failure with the typed username; accounts logs them without it.
+        "axes": {"handlers": _handlers, "level": "ERROR", "propagate": False},
     },
 }
 

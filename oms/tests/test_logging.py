@@ -60,6 +60,16 @@ def test_invalid_login_logs_one_warning_naming_the_attempted_user_only(api_clien
     assert PASSWORD not in logged
 
 
+def test_a_password_typed_into_the_username_field_is_not_logged(api_client, alice, caplog):
+    # A name that is nobody's is logged only as a keyed hash: the same typo twice, the same hash.
+    for _ in range(2):
+        api_client.post(LOGIN, {"username": PASSWORD, "password": PASSWORD}, format="json")
+    first, second = records_of(caplog, "accounts.services")
+    assert re.fullmatch(r"invalid login unknown_user=[0-9a-f]{12} path=/api/auth/login", first.getMessage())
+    assert first.getMessage() == second.getMessage()
+    assert PASSWORD not in everything_logged(caplog)
+
+
 def test_registration_logs_one_info_line_without_the_password_or_token(api_client, caplog):
     response = api_client.post(REGISTER, {"username": "dave", "password": PASSWORD}, format="json")
     assert response.status_code == 201
