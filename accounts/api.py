@@ -57,7 +57,8 @@ class LoginApi(_TokenIssuingApi):
         responses={
             200: AuthResponseSerializer,
             400: OpenApiResponse(
-                ErrorSerializer, description="Missing field, or invalid username or password."
+                ValidationErrorSerializer,
+                description='Missing or invalid fields, or `{"detail"}` for a wrong username or password.',
             ),
             429: THROTTLED,
         },

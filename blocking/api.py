@@ -21,7 +21,13 @@ class BlockListCreateApi(generics.ListAPIView):
     def get_queryset(self):
         return block_list_for(user=self.request.user)
 
-    @extend_schema(responses={200: BlockSerializer(many=True), 401: UNAUTHORIZED})
+    @extend_schema(
+        responses={
+            200: BlockSerializer(many=True),
+            401: UNAUTHORIZED,
+            404: OpenApiResponse(ErrorSerializer, description="A page past the end."),
+        }
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 

@@ -131,6 +131,9 @@ class MessageListCreateApi(DeliveringListApi):
             422: OpenApiResponse(
                 ErrorSerializer, description="Idempotency-Key already used for a different message."
             ),
+            429: OpenApiResponse(
+                ErrorSerializer, description="Too many sends; retry after Retry-After seconds."
+            ),
         },
     )
     def post(self, request):

@@ -11,9 +11,32 @@ def strip_trailing_slashes(result, generator, request, public):
     return result
 
 
+ERROR = {"$ref": "#/components/schemas/Error"}
+VALIDATION_ERROR = {"$ref": "#/components/schemas/ValidationError"}
+# What DRF answers for invalid fields: a list of messages per field, or per item of a list field.
+VALIDATION_ERROR_SCHEMA = {
+    "type": "object",
+    "description": (
+        '`{"<field>": ["...", ...]}`: the messages of each field that failed (`non_field_errors` '
+        "for the body as a whole); a list field maps item positions to their messages."
+    ),
+    "additionalProperties": {
+        "oneOf": [
+            {"type": "array", "items": {"type": "string"}},
+            {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+        ]
+    },
+    "minProperties": 1,
+}
+RETRY_AFTER = {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}}
+
+
 def add_common_responses(result, generator, request, public):
     """Answers any operation can give, documented once: 503 while the database or cache is down,
-    and 415 for a body in a format the operation does not read."""
+    415 for a body in a format the operation does not read, Retry-After on every 429, and a 400
+    that is either field errors or `{"detail"}` (a body that cannot be parsed, wrong credentials)."""
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    schemas["ValidationError"] = VALIDATION_ERROR_SCHEMA
     unavailable = {
         "description": "The database or cache is unavailable; retry after Retry-After seconds.",
         "headers": {"Retry-After": {"schema": {"type": "integer"}}},
@@ -29,4 +52,12 @@ def add_common_responses(result, generator, request, public):
             responses.setdefault("503", unavailable)
             if "requestBody" in operation:
                 responses.setdefault("415", unsupported)
+                responses.setdefault(
+                    "400", {"description": "Invalid input.", "content": {"application/json": {}}}
+                )
+            if "429" in responses:
+                responses["429"].setdefault("headers", {}).update(RETRY_AFTER)
+            if "400" in responses:
+                for media in responses["400"].setdefault("content", {"application/json": {}}).values():
+                    media["schema"] = {"oneOf": [VALIDATION_ERROR, ERROR]}
     return result

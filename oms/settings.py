@@ -308,6 +308,7 @@ AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
 AXES_USERNAME_CALLABLE = "accounts.signals.admin_login_username"
 AXES_LOCKOUT_CALLABLE = "oms.views.admin_locked_out"
 AXES_CLIENT_IP_CALLABLE = "oms.views.client_address"
+AXES_WHITELIST_CALLABLE = "oms.views.outside_admin"
 # Our own receiver logs failed logins without echoing what was typed.
 AXES_VERBOSE = False
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from accounts.tests.factories import UserFactory
@@ -66,6 +67,19 @@ def test_an_admin_lockout_does_not_lock_the_api(client, api_client, admin_user):
         admin_login(client, "root", "wrong-guess", address="127.0.0.1")
     response = api_client.post(API_LOGIN, {"username": "root", "password": PASSWORD}, format="json")
     assert response.status_code == 200
+
+
+def test_failed_api_logins_never_trigger_the_admin_lockout(api_client, admin_user, monkeypatch):
+    from rest_framework.throttling import SimpleRateThrottle
+
+    monkeypatch.setitem(SimpleRateThrottle.THROTTLE_RATES, "auth", "1000/minute")
+    bad = {"username": "root", "password": "wrong-guess"}
+    statuses = {api_client.post(API_LOGIN, bad, format="json").status_code for _ in range(5)}
+    assert statuses == {400}
+    good = api_client.post(API_LOGIN, {"username": "root", "password": PASSWORD}, format="json")
+    assert good.status_code == 200
+    client = Client()
+    assert admin_login(client, "root", PASSWORD, address="127.0.0.1").status_code == 302
 
 
 def test_failed_admin_and_api_logins_are_logged_alike_without_the_password(
