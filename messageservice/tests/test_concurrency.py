@@ -1,8 +1,12 @@
-"""Requests racing each other on real threads, each with its own client and database connection."""
+"""Requests racing each other on real threads, each with its own client and database connection.
+
+Each test forces the interleaving its name promises: a hold on a chosen SQL statement (an execute
+wrapper on the request's own connection) keeps one request at that point while the others run, and
+the test checks that every request really reached it, so a refactor that moves the point fails the
+test instead of quietly making the race unreachable."""
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from collections.abc import Callable
 
@@ -19,6 +23,9 @@ READ = reverse("message-read")
 UNREAD = reverse("message-unread")
 SYNC = reverse("sync")
 JOIN_TIMEOUT = 120
+# How long a request held inside a serialised section waits for the others to join it there. They
+# never can if the section is serialised, so this is what each such test costs.
+PATIENCE = 1.0
 
 
 def run_together(*calls: Callable[[], object]) -> list:
@@ -47,26 +54,81 @@ def run_together(*calls: Callable[[], object]) -> list:
     return results
 
 
+def is_insert_into_messages(sql: str) -> bool:
+    return sql.lstrip().upper().startswith("INSERT") and "messageservice_message" in sql
+
+
+def is_update_of_messages(sql: str) -> bool:
+    return sql.lstrip().upper().startswith("UPDATE") and "messageservice_message" in sql
+
+
+def is_idempotency_key_lookup(sql: str) -> bool:
+    return sql.lstrip().upper().startswith("SELECT") and "messageservice_idempotencykey" in sql
+
+
+class Rendezvous:
+    """Holds each request just before its first statement that `at` matches until `parties` requests
+    are there together (then `met`), or until `patience` runs out: a serialised section never lets a
+    second one in, and then the first goes on alone. `arrived` counts the requests that got there."""
+
+    def __init__(self, parties: int, at: Callable[[str], bool], patience: float = PATIENCE):
+        self._barrier = threading.Barrier(parties)
+        self._at = at
+        self._patience = patience
+        self._held = threading.local()
+        self._lock = threading.Lock()
+        self.arrived = 0
+        self.met = False
+
+    def _wrapper(self, execute, sql, params, many, context):
+        if not getattr(self._held, "done", False) and self._at(sql):
+            self._held.done = True
+            with self._lock:
+                self.arrived += 1
+            try:
+                self._barrier.wait(timeout=self._patience)
+                self.met = True
+            except threading.BrokenBarrierError:
+                pass
+        return execute(sql, params, many, context)
+
+    def around(self, call: Callable[[], object]) -> Callable[[], object]:
+        def held():
+            self._held.done = False
+            with connection.execute_wrapper(self._wrapper):
+                return call()
+
+        return held
+
+
 def post(client, receiver: str, content: str = "hello", key: str | None = None):
     headers = {} if key is None else {"Idempotency-Key": key}
     return client.post(MESSAGES, {"receiver": receiver, "content": content}, format="json", headers=headers)
 
 
-@pytest.mark.parametrize("attempt", range(5))
-def test_two_racing_sends_with_one_key_store_one_message(client_for, alice, bob, attempt):
+def test_two_racing_sends_with_one_key_store_one_message(client_for, alice, bob):
     phone, laptop = client_for(alice), client_for(alice)
-    key = f"race-{attempt}"
-    first, second = run_together(lambda: post(phone, "bob", key=key), lambda: post(laptop, "bob", key=key))
+    # The first to look the key up waits there for the other: only the per-user lock keeps it out.
+    inside = Rendezvous(2, at=is_idempotency_key_lookup)
+    first, second = run_together(
+        inside.around(lambda: post(phone, "bob", key="race")),
+        inside.around(lambda: post(laptop, "bob", key="race")),
+    )
+    assert inside.arrived == 2
+    assert not inside.met, "both sends were inside the key check at once: sends are not serialised"
     assert first.status_code == second.status_code == 201, (first.content, second.content)
     assert first.json()["id"] == second.json()["id"]
-    replayed = [r.headers.get("Idempotent-Replayed") for r in (first, second)]
-    assert sorted(replayed, key=str) == ["true", None] or sorted(replayed, key=str) == [None, "true"]
+    replayed = sorted(str(r.headers.get("Idempotent-Replayed")) for r in (first, second))
+    assert replayed == ["None", "true"]
     assert Message.objects.count() == 1
 
 
 def test_eight_racing_sends_with_one_key_store_one_message(client_for, alice, bob):
     clients = [client_for(alice) for _ in range(8)]
-    responses = run_together(*[lambda c=c: post(c, "bob", key="burst") for c in clients])
+    inside = Rendezvous(8, at=is_idempotency_key_lookup)
+    responses = run_together(*[inside.around(lambda c=c: post(c, "bob", key="burst")) for c in clients])
+    assert inside.arrived == 8
+    assert not inside.met
     assert {r.status_code for r in responses} == {201}
     assert len({r.json()["id"] for r in responses}) == 1
     assert sum(r.headers.get("Idempotent-Replayed") == "true" for r in responses) == 7
@@ -75,10 +137,13 @@ def test_eight_racing_sends_with_one_key_store_one_message(client_for, alice, bo
 
 def test_racing_sends_with_one_key_and_different_content_store_only_one(client_for, alice, bob):
     phone, laptop = client_for(alice), client_for(alice)
+    inside = Rendezvous(2, at=is_idempotency_key_lookup)
     first, second = run_together(
-        lambda: post(phone, "bob", content="from the phone", key="k"),
-        lambda: post(laptop, "bob", content="from the laptop", key="k"),
+        inside.around(lambda: post(phone, "bob", content="from the phone", key="k")),
+        inside.around(lambda: post(laptop, "bob", content="from the laptop", key="k")),
     )
+    assert inside.arrived == 2
+    assert not inside.met
     assert sorted([first.status_code, second.status_code]) == [201, 422]
     winner = first if first.status_code == 201 else second
     assert list(Message.objects.values_list("id", "content")) == [
@@ -86,40 +151,31 @@ def test_racing_sends_with_one_key_and_different_content_store_only_one(client_f
     ]
 
 
-def test_mark_all_read_racing_new_messages_counts_each_message_once(client_for, alice, bob, carol):
+def test_mark_all_read_racing_a_new_message_counts_each_message_once(client_for, alice, bob, carol):
     alices, bobs, carols = client_for(alice), client_for(bob), client_for(carol)
-    per_sender = 25
-    finished = threading.Semaphore(0)
+    for i in range(10):
+        post(bobs, "alice", content=f"n{i}")
+    landed: list = []
 
-    def send_many(client):
-        try:
-            return [post(client, "alice", content=f"n{i}").status_code for i in range(per_sender)]
-        finally:
-            finished.release()
+    def send_meanwhile(execute, sql, params, many, context):
+        # Mark-all has started; a new message arrives and is stored before mark-all writes.
+        if is_update_of_messages(sql) and not landed:
+            landed.extend(run_together(lambda: post(carols, "alice", content="meanwhile")))
+        return execute(sql, params, many, context)
 
-    def mark_all_while_they_send():
-        marked, senders_done = [], 0
-        while senders_done < 2:
-            while finished.acquire(blocking=False):
-                senders_done += 1
-            response = alices.post(READ, {"all": True}, format="json")
-            assert response.status_code == 200
-            marked.append(response.json()["marked"])
-        return marked
+    def mark_all():
+        with connection.execute_wrapper(send_meanwhile):
+            return alices.post(READ, {"all": True}, format="json")
 
-    from_bob, from_carol, marks = run_together(
-        lambda: send_many(bobs), lambda: send_many(carols), mark_all_while_they_send
-    )
-    assert from_bob == from_carol == [201] * per_sender
-    total = 2 * per_sender
-    marked = sum(marks)
-    unread = alices.get(UNREAD).json()
-    assert marked + unread["count"] == total
-    assert sum(unread["by_sender"].values()) == unread["count"]
+    (response,) = run_together(mark_all)
+    assert [r.status_code for r in landed] == [201]
+    marked = response.json()["marked"]
+    # What mark-all reports is exactly what it marked, the message that landed meanwhile included
+    # or not, and what it did not mark is still unread.
     assert Message.objects.filter(receiver=alice, read_at__isnull=False).count() == marked
-    # Everything read was also delivered.
+    unread = alices.get(UNREAD).json()
+    assert marked + unread["count"] == 11
     assert not Message.objects.filter(read_at__isnull=False, delivered_at__isnull=True).exists()
-    # Marking again picks up exactly what is left.
     assert alices.post(READ, {"all": True}, format="json").json() == {"marked": unread["count"]}
     assert alices.get(UNREAD).json() == {"count": 0, "by_sender": {}}
 
@@ -129,73 +185,77 @@ def test_two_devices_marking_all_read_at_once_count_each_message_once(client_for
     bobs = client_for(bob)
     for i in range(30):
         post(bobs, "alice", content=f"n{i}")
+    # Both have decided what to mark before either writes.
+    writing = Rendezvous(2, at=is_update_of_messages, patience=30)
     first, second = run_together(
-        lambda: phone.post(READ, {"all": True}, format="json"),
-        lambda: laptop.post(READ, {"all": True}, format="json"),
+        writing.around(lambda: phone.post(READ, {"all": True}, format="json")),
+        writing.around(lambda: laptop.post(READ, {"all": True}, format="json")),
     )
+    assert writing.met
     assert first.status_code == second.status_code == 200
     assert first.json()["marked"] + second.json()["marked"] == 30
     assert phone.get(UNREAD).json() == {"count": 0, "by_sender": {}}
 
 
 def test_sync_while_others_send_sees_every_message_once(client_for, alice, bob, carol):
-    alices_phone, alices_laptop = client_for(alice), client_for(alice)
-    bobs, carols = client_for(bob), client_for(carol)
-    per_sender = 20
-    finished = threading.Semaphore(0)
+    # Alice sends from two devices and catches up on a third. (Her own sent messages: the sync
+    # only reads, so it can run while a send holds the write lock of SQLite.)
+    phone, tablet, laptop = client_for(alice), client_for(alice), client_for(alice)
+    post(phone, "bob", content="before")
+    seen: list[int] = []
+    since = 0
 
-    def send_many(client, receiver):
-        try:
-            return [post(client, receiver, content=f"n{i}").status_code for i in range(per_sender)]
-        finally:
-            finished.release()
-
-    def sync_until_quiet():
-        seen, since, senders_done = [], 0, 0
+    def sync_all() -> None:
+        nonlocal since
         while True:
-            while finished.acquire(blocking=False):
-                senders_done += 1
-            quiet = senders_done == 3
-            body = alices_laptop.get(SYNC, {"since": since, "limit": 3}).json()
-            seen += [m["id"] for m in body["messages"]]
+            body = laptop.get(SYNC, {"since": since, "limit": 3}).json()
+            seen.extend(m["id"] for m in body["messages"])
             since = body["next_since"]
-            if quiet and not body["has_more"]:
-                return seen
+            if not body["has_more"]:
+                return
 
-    statuses_bob, statuses_carol, statuses_phone, seen = run_together(
-        lambda: send_many(bobs, "alice"),
-        lambda: send_many(carols, "alice"),
-        lambda: send_many(alices_phone, "bob"),
-        sync_until_quiet,
-    )
-    assert statuses_bob == statuses_carol == statuses_phone == [201] * per_sender
-    expected = list(
-        Message.objects.filter(sender=alice)
-        .union(Message.objects.filter(receiver=alice))
-        .values_list("id", flat=True)
-    )
-    assert len(expected) == 3 * per_sender
-    assert seen == sorted(expected)
+    tablets_answer: list = []
+    tablet_threads: list[threading.Thread] = []
+
+    def hold_after_insert(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        if is_insert_into_messages(sql) and not tablet_threads:
+            # The phone's message has its id but is not committed. The tablet sends now, and the
+            # laptop syncs before the phone's commits: were the tablet's (higher id) visible first,
+            # the sync would move past the phone's for good.
+            tablet_thread = threading.Thread(
+                target=lambda: tablets_answer.append(post(tablet, "carol", content="tablet"))
+            )
+            tablet_threads.append(tablet_thread)
+            tablet_thread.start()
+            tablet_thread.join(PATIENCE)  # it cannot finish while the phone's send holds alice
+            run_together(sync_all)
+        return result
+
+    def phones_send():
+        with connection.execute_wrapper(hold_after_insert):
+            return post(phone, "bob", content="phone")
+
+    (phones_answer,) = run_together(phones_send)
+    tablet_threads[0].join(JOIN_TIMEOUT)
+    assert phones_answer.status_code == 201
+    assert [r.status_code for r in tablets_answer] == [201]
+    sync_all()
+    expected = list(Message.objects.filter(sender=alice).order_by("id").values_list("id", flat=True))
+    assert len(expected) == 3
+    assert seen == expected
 
 
-def test_both_parties_deleting_at_once_hides_the_message_from_both(client_for, alice, bob, monkeypatch):
+def test_both_parties_deleting_at_once_hides_the_message_from_both(client_for, alice, bob):
     alices, bobs = client_for(alice), client_for(bob)
     message = post(alices, "bob").json()
-    # Hold each delete between reading the message and writing it back, as two slow requests would be.
-    barrier = threading.Barrier(2)
-    original_save = Message.save
-
-    def slow_save(self, *args, **kwargs):
-        # Should a fix stop calling save() from both requests, nobody waits for long.
-        with contextlib.suppress(threading.BrokenBarrierError):
-            barrier.wait(timeout=5)
-        return original_save(self, *args, **kwargs)
-
-    monkeypatch.setattr(Message, "save", slow_save)
+    # Both deletes have read whatever they read before either writes, as two slow requests would.
+    writing = Rendezvous(2, at=is_update_of_messages, patience=30)
     by_alice, by_bob = run_together(
-        lambda: alices.delete(detail(message["id"])), lambda: bobs.delete(detail(message["id"]))
+        writing.around(lambda: alices.delete(detail(message["id"]))),
+        writing.around(lambda: bobs.delete(detail(message["id"]))),
     )
-    monkeypatch.undo()
+    assert writing.met
     assert by_alice.status_code == by_bob.status_code == 204
     assert alices.get(detail(message["id"])).status_code == 404
     assert bobs.get(detail(message["id"])).status_code == 404
