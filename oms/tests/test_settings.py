@@ -24,12 +24,18 @@ ROOT = Path(__file__).resolve().parents[2]
         ("LOG_LEVEL", "LOUD"),
         ("TOKEN_TTL_HOURS", "0"),
         ("TOKEN_TTL_HOURS", "-3"),
+        ("THROTTLE_SEND_RATE", "plenty"),
+        ("DATABASE_CONNECT_TIMEOUT", "0"),
+        ("DATABASE_STATEMENT_TIMEOUT_MS", "soon"),
+        ("DATABASE_BUSY_TIMEOUT", "a while"),
+        ("ADMIN_LOGIN_FAILURE_LIMIT", "0"),
+        ("METRICS_ALLOWED_NETWORKS", "10.0.0.0/33"),
     ],
 )
 def test_a_bad_value_refuses_to_start_naming_the_variable(variable, value):
     extra = (
         {"DATABASE_URL": "postgres://postgres@127.0.0.1:5432/oms"}
-        if variable == "DATABASE_CONN_MAX_AGE"
+        if variable in ("DATABASE_CONN_MAX_AGE", "DATABASE_CONNECT_TIMEOUT", "DATABASE_STATEMENT_TIMEOUT_MS")
         else {}
     )
     result = run_manage("check", **extra, **{variable: value})
