@@ -33,11 +33,13 @@ ROOT = Path(__file__).resolve().parents[2]
     ],
 )
 def test_a_bad_value_refuses_to_start_naming_the_variable(variable, value):
-    extra = (
-        {"DATABASE_URL": "postgres://postgres@127.0.0.1:5432/oms"}
-        if variable in ("DATABASE_CONN_MAX_AGE", "DATABASE_CONNECT_TIMEOUT", "DATABASE_STATEMENT_TIMEOUT_MS")
-        else {}
-    )
+    # Each database's own variables are read only when that database is configured.
+    if variable in ("DATABASE_CONN_MAX_AGE", "DATABASE_CONNECT_TIMEOUT", "DATABASE_STATEMENT_TIMEOUT_MS"):
+        extra = {"DATABASE_URL": "postgres://postgres@127.0.0.1:5432/oms"}
+    elif variable == "DATABASE_BUSY_TIMEOUT":
+        extra = {"DATABASE_URL": "sqlite:///db.sqlite3"}
+    else:
+        extra = {}
     result = run_manage("check", **extra, **{variable: value})
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
