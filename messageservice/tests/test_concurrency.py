@@ -224,7 +224,9 @@ def test_sync_while_others_send_sees_every_message_once(client_for, alice, bob, 
             # laptop syncs before the phone's commits: were the tablet's (higher id) visible first,
             # the sync would move past the phone's for good.
             tablet_thread = threading.Thread(
-                target=lambda: tablets_answer.append(post(tablet, "carol", content="tablet"))
+                target=lambda: tablets_answer.extend(
+                    run_together(lambda: post(tablet, "carol", content="tablet"))
+                )
             )
             tablet_threads.append(tablet_thread)
             tablet_thread.start()
