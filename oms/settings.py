@@ -297,7 +297,7 @@ ADMIN_LOGIN_COOLOFF_MINUTES = _env(env.int, "ADMIN_LOGIN_COOLOFF_MINUTES", defau
 if ADMIN_LOGIN_FAILURE_LIMIT < 1 or ADMIN_LOGIN_COOLOFF_MINUTES < 1:
     raise ImproperlyConfigured("ADMIN_LOGIN_FAILURE_LIMIT and ADMIN_LOGIN_COOLOFF_MINUTES must be at least 1")
 AXES_HANDLER = (
-    "axes.handlers.cache.AxesCacheHandler" if REDIS_URL else "axes.handlers.database.AxesDatabaseHandler"
+    "oms.admin_lockout.AdminOnlyCacheHandler" if REDIS_URL else "oms.admin_lockout.AdminOnlyDatabaseHandler"
 )
 # Successful logins are not recorded: they would add writes to every login.
 AXES_DISABLE_ACCESS_LOG = True
@@ -308,7 +308,7 @@ AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
 AXES_USERNAME_CALLABLE = "accounts.signals.admin_login_username"
 AXES_LOCKOUT_CALLABLE = "oms.views.admin_locked_out"
 AXES_CLIENT_IP_CALLABLE = "oms.views.client_address"
-AXES_WHITELIST_CALLABLE = "oms.views.outside_admin"
+AXES_WHITELIST_CALLABLE = "oms.admin_lockout.outside_admin"
 # Our own receiver logs failed logins without echoing what was typed.
 AXES_VERBOSE = False
 

@@ -6,7 +6,6 @@ import ipaddress
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.urls import reverse
 from django.utils.crypto import constant_time_compare
 from django_prometheus.exports import ExportToDjangoView
 from drf_spectacular.utils import extend_schema
@@ -30,12 +29,6 @@ def api_not_found(request, *args, **kwargs):
 def client_address(request: HttpRequest) -> str:
     """The client's address as the API throttles see it (DJANGO_NUM_PROXIES decides which hop)."""
     return BaseThrottle().get_ident(request)
-
-
-def outside_admin(request: HttpRequest, credentials=None) -> bool:
-    """django-axes guards the admin only: API logins have their own throttle and are neither
-    counted nor locked out by it."""
-    return not request.path.startswith(reverse("admin:index"))
 
 
 def _may_read_metrics(request: HttpRequest) -> bool:

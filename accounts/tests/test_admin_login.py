@@ -6,7 +6,9 @@ from __future__ import annotations
 import logging
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.tests.factories import UserFactory
@@ -96,3 +98,16 @@ def test_failed_admin_and_api_logins_are_logged_alike_without_the_password(
     assert all(r.levelno == logging.WARNING for r in lines)
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "wrong-admin-guess" not in logged and "wrong-api-guess" not in logged
+
+
+def test_api_logins_cost_no_lockout_bookkeeping(api_client, alice):
+    with CaptureQueriesContext(connection) as captured:
+        assert (
+            api_client.post(API_LOGIN, {"username": "alice", "password": PASSWORD}, format="json").status_code
+            == 200
+        )
+        assert (
+            api_client.post(API_LOGIN, {"username": "alice", "password": "nope"}, format="json").status_code
+            == 400
+        )
+    assert not [q["sql"] for q in captured.captured_queries if "axes" in q["sql"]]
