@@ -10,12 +10,13 @@ from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.throttling import ScopedRateThrottle
 
+from accounts.authentication import TokenAuthentication
 from accounts.serializers import (
     AuthResponseSerializer,
     LoginSerializer,
     RegisterSerializer,
 )
-from accounts.services import user_authenticate, user_register
+from accounts.services import token_delete_expired, user_authenticate, user_register
 from oms.serializers import UNAUTHORIZED, ErrorSerializer, ValidationErrorSerializer
 
 THROTTLED = OpenApiResponse(ErrorSerializer, description="Too many attempts; retry later.")
@@ -67,10 +68,13 @@ class LoginApi(_TokenIssuingApi):
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         request.user = user_authenticate(request=request._request, **serializer.validated_data)
+        token_delete_expired(user=request.user)
         return super().post(request, format=format)
 
 
 class LogoutApi(KnoxLogoutView):
+    authentication_classes = (TokenAuthentication,)
+
     @extend_schema(
         operation_id="auth_logout",
         request=None,
@@ -81,6 +85,8 @@ class LogoutApi(KnoxLogoutView):
 
 
 class LogoutAllApi(KnoxLogoutAllView):
+    authentication_classes = (TokenAuthentication,)
+
     @extend_schema(
         operation_id="auth_logoutall",
         request=None,

@@ -9,6 +9,8 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
+from django.utils import timezone
+from knox.models import get_token_model
 from rest_framework.exceptions import ValidationError
 
 from accounts.models import User
@@ -46,3 +48,9 @@ def user_authenticate(*, request: HttpRequest, username: str, password: str) -> 
         raise BadRequest(INVALID_CREDENTIALS, code="invalid_credentials")
     logger.info("login user=%s", user.username, extra={"user": user.username})
     return user
+
+
+def token_delete_expired(*, user: User) -> int:
+    """Drop the user's expired tokens; returns how many. Run at login, so that requests need not."""
+    deleted, _ = get_token_model().objects.filter(user=user, expiry__lt=timezone.now()).delete()
+    return deleted

@@ -2,26 +2,23 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.selectors import user_get_by_username
-from messageservice.filters import (
-    MessageFilter,
-    ReceivedMessageFilter,
-    SentMessageFilter,
-)
-from messageservice.models import IdempotencyKey, Message
+from messageservice.filters import MessageFilter, ReceivedMessageFilter, SentMessageFilter, query_of
+from messageservice.models import Conversation, IdempotencyKey, Message
 from messageservice.selectors import (
+    MessageList,
     conversation_entries,
     conversation_list_for,
     message_between,
     message_list_for,
-    message_received_by,
-    message_sent_by,
+    message_received_list,
+    message_sent_list,
     message_sync_for,
     message_visible_to,
     unread_counts_for,
@@ -38,6 +35,7 @@ from messageservice.serializers import (
     UnreadCountSerializer,
 )
 from messageservice.services import (
+    IDEMPOTENCY_WINDOW,
     message_delete,
     message_mark_delivered,
     message_mark_read,
@@ -48,6 +46,7 @@ from oms.pagination import NewestFirstCursorPagination
 from oms.serializers import UNAUTHORIZED, ErrorSerializer, ValidationErrorSerializer
 
 IDEMPOTENCY_KEY_MAX_LENGTH = IdempotencyKey._meta.get_field("key").max_length
+IDEMPOTENCY_WINDOW_HOURS = int(IDEMPOTENCY_WINDOW.total_seconds() // 3600)
 
 INVALID = OpenApiResponse(ValidationErrorSerializer, description="Invalid input; see the field errors.")
 NOT_FOUND = OpenApiResponse(ErrorSerializer, description="Not found, or not yours.")
@@ -59,19 +58,29 @@ LIST_RESPONSES = {
 }
 
 
-class DeliveringListApi(generics.ListAPIView):
-    """A list of messages: showing a page to its receiver marks those messages delivered."""
+class MessageListApi(generics.ListAPIView):
+    """A page of messages; showing messages to their receiver marks them delivered."""
 
     serializer_class = MessageSerializer
     queryset = Message.objects.none()  # names the model for the schema; get_queryset scopes it
 
-    def paginate_queryset(self, queryset):
-        page = super().paginate_queryset(queryset)
-        _deliver(self.request, page)
-        return page
+    def get_queryset(self):
+        return message_visible_to(user=self.request.user)
+
+    def query(self) -> dict:
+        """The list's filters from the query string, validated by its FilterSet."""
+        filterset = self.filterset_class(
+            self.request.query_params, queryset=self.get_queryset(), request=self.request
+        )
+        return query_of(filterset)
+
+    def page_response(self, messages: MessageList) -> Response:
+        page = self.paginate_queryset(messages)
+        deliver(self.request, page)
+        return self.get_paginated_response(MessageSerializer(page, many=True).data)
 
 
-def _deliver(request, messages) -> None:
+def deliver(request, messages) -> None:
     """Messages in a GET answer have reached their receiver; a HEAD answer carries none."""
     if request.method == "GET":
         message_mark_delivered(user=request.user, messages=messages)
@@ -89,25 +98,9 @@ def _idempotency_key(request) -> str | None:
     return key
 
 
-class MessageListCreateApi(DeliveringListApi):
-    filterset_class = MessageFilter
-
-    def get_queryset(self):
-        # Every message: the FilterSet narrows these by peer and date, then filter_queryset
-        # narrows them to the user's own. Lists always go through filter_queryset.
-        return Message.objects.all()
-
-    def filter_queryset(self, queryset):
-        return message_list_for(user=self.request.user, within=super().filter_queryset(queryset))
-
-    @extend_schema(
-        operation_id="message_list",
-        responses=LIST_RESPONSES,
-    )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
-
-    @extend_schema(
+@extend_schema_view(
+    get=extend_schema(operation_id="message_list", responses=LIST_RESPONSES),
+    post=extend_schema(
         operation_id="message_send",
         request=MessageCreateSerializer,
         parameters=[
@@ -116,8 +109,9 @@ class MessageListCreateApi(DeliveringListApi):
                 location=OpenApiParameter.HEADER,
                 required=False,
                 description=(
-                    "Up to 255 characters. Repeating a send with the same key within 24 hours returns "
-                    "the first message, with the header Idempotent-Replayed: true, and stores nothing new."
+                    f"Up to {IDEMPOTENCY_KEY_MAX_LENGTH} characters. Repeating a send with the same key "
+                    f"within {IDEMPOTENCY_WINDOW_HOURS} hours returns the first message, with the header "
+                    "Idempotent-Replayed: true, and stores nothing new."
                 ),
             )
         ],
@@ -130,7 +124,15 @@ class MessageListCreateApi(DeliveringListApi):
                 ErrorSerializer, description="Idempotency-Key already used for a different message."
             ),
         },
-    )
+    ),
+)
+class MessageListCreateApi(MessageListApi):
+    filterset_class = MessageFilter
+
+    def get(self, request):
+        query = self.query()
+        return self.page_response(message_list_for(user=request.user, peer=query["peer"], day=query["date"]))
+
     def post(self, request):
         serializer = MessageCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -144,32 +146,40 @@ class MessageListCreateApi(DeliveringListApi):
         return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED, headers=headers)
 
 
-class MessageSentListApi(DeliveringListApi):
+@extend_schema_view(get=extend_schema(responses={**LIST_RESPONSES, 404: NOT_FOUND}))
+class MessageSentListApi(MessageListApi):
     filterset_class = SentMessageFilter
 
-    def get_queryset(self):
-        return message_sent_by(user=self.request.user)
-
-    @extend_schema(
-        responses={200: MessageSerializer(many=True), 400: INVALID, 401: UNAUTHORIZED, 404: NOT_FOUND}
-    )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+    def get(self, request):
+        query = self.query()
+        return self.page_response(
+            message_sent_list(user=request.user, receiver=query["receiver"], day=query["date"])
+        )
 
 
-class MessageReceivedListApi(DeliveringListApi):
+@extend_schema_view(get=extend_schema(responses={**LIST_RESPONSES, 404: NOT_FOUND}))
+class MessageReceivedListApi(MessageListApi):
     filterset_class = ReceivedMessageFilter
 
-    def get_queryset(self):
-        return message_received_by(user=self.request.user)
+    def get(self, request):
+        query = self.query()
+        return self.page_response(
+            message_received_list(
+                user=request.user, sender=query["sender"], day=query["date"], unread=query["unread"]
+            )
+        )
 
-    @extend_schema(
-        responses={200: MessageSerializer(many=True), 400: INVALID, 401: UNAUTHORIZED, 404: NOT_FOUND}
-    )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
 
-
+@extend_schema_view(
+    get=extend_schema(responses={200: MessageSerializer, 401: UNAUTHORIZED, 404: NOT_FOUND}),
+    delete=extend_schema(
+        responses={
+            204: OpenApiResponse(description="Gone for you; the other party keeps it."),
+            401: UNAUTHORIZED,
+            404: NOT_FOUND,
+        }
+    ),
+)
 class MessageDetailApi(generics.RetrieveDestroyAPIView):
     serializer_class = MessageSerializer
     queryset = Message.objects.none()
@@ -177,29 +187,22 @@ class MessageDetailApi(generics.RetrieveDestroyAPIView):
     def get_queryset(self):
         return message_visible_to(user=self.request.user)
 
-    @extend_schema(responses={200: MessageSerializer, 401: UNAUTHORIZED, 404: NOT_FOUND})
     def get(self, request, *args, **kwargs):
         message = self.get_object()
-        _deliver(request, [message])
+        deliver(request, [message])
         return Response(MessageSerializer(message).data)
 
-    @extend_schema(
-        responses={
-            204: OpenApiResponse(description="Gone for you; the other party keeps it."),
-            401: UNAUTHORIZED,
-            404: NOT_FOUND,
-        }
-    )
     def delete(self, request, pk: str):
         message_delete(user=request.user, message_id=int(pk))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class MessageReadApi(APIView):
-    @extend_schema(
-        request=MessageReadSerializer,
-        responses={200: MarkedSerializer, 400: INVALID, 401: UNAUTHORIZED},
+@extend_schema_view(
+    post=extend_schema(
+        request=MessageReadSerializer, responses={200: MarkedSerializer, 400: INVALID, 401: UNAUTHORIZED}
     )
+)
+class MessageReadApi(APIView):
     def post(self, request):
         serializer = MessageReadSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -213,28 +216,36 @@ class MessageReadApi(APIView):
         return Response({"marked": marked})
 
 
+@extend_schema_view(get=extend_schema(responses={200: UnreadCountSerializer, 401: UNAUTHORIZED}))
 class MessageUnreadApi(APIView):
-    @extend_schema(responses={200: UnreadCountSerializer, 401: UNAUTHORIZED})
     def get(self, request):
-        return Response(unread_counts_for(user=request.user))
+        return Response(UnreadCountSerializer(unread_counts_for(user=request.user)).data)
 
 
+@extend_schema_view(
+    get=extend_schema(responses={200: ConversationSerializer(many=True), 401: UNAUTHORIZED, 404: NOT_FOUND})
+)
 class ConversationListApi(generics.ListAPIView):
     serializer_class = ConversationSerializer
-    queryset = Message.objects.none()
+    queryset = Conversation.objects.none()
 
     def get_queryset(self):
         return conversation_list_for(user=self.request.user)
 
-    @extend_schema(responses={200: ConversationSerializer(many=True), 401: UNAUTHORIZED, 404: NOT_FOUND})
     def get(self, request, *args, **kwargs):
         rows = self.paginate_queryset(self.get_queryset())
         entries = conversation_entries(user=request.user, rows=rows)
-        _deliver(request, [e["last_message"] for e in entries])
+        deliver(request, [entry.last_message for entry in entries])
         return self.get_paginated_response(ConversationSerializer(entries, many=True).data)
 
 
-class ConversationDetailApi(DeliveringListApi):
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="conversation_messages",
+        responses={200: ConversationMessageSerializer(many=True), 401: UNAUTHORIZED, 404: NOT_FOUND},
+    )
+)
+class ConversationDetailApi(MessageListApi):
     pagination_class = NewestFirstCursorPagination
 
     def get_queryset(self):
@@ -243,22 +254,21 @@ class ConversationDetailApi(DeliveringListApi):
             raise NotFound("User does not exist.")
         return message_between(user=self.request.user, peer=peer)
 
-    @extend_schema(
-        operation_id="conversation_messages",
-        responses={200: ConversationMessageSerializer(many=True), 401: UNAUTHORIZED, 404: NOT_FOUND},
-    )
     def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+        page = self.paginate_queryset(self.get_queryset())
+        deliver(request, page)
+        return self.get_paginated_response(MessageSerializer(page, many=True).data)
 
 
-class SyncApi(APIView):
-    @extend_schema(
-        parameters=[SyncQuerySerializer],
-        responses={200: SyncSerializer, 400: INVALID, 401: UNAUTHORIZED},
+@extend_schema_view(
+    get=extend_schema(
+        parameters=[SyncQuerySerializer], responses={200: SyncSerializer, 400: INVALID, 401: UNAUTHORIZED}
     )
+)
+class SyncApi(APIView):
     def get(self, request):
         query = SyncQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         batch = message_sync_for(user=request.user, **query.validated_data)
-        _deliver(request, batch["messages"])
+        deliver(request, batch.messages)
         return Response(SyncSerializer(batch).data)

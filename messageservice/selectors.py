@@ -1,126 +1,231 @@
-"""Reads of messages: lists, conversations, unread counts and catch-up sync."""
+"""Reads of messages: lists, conversations, unread counts and catch-up sync.
+
+Every read starts from `Message.objects.visible_to(user)` or one of its halves (`sent_by`,
+`received_by`); counts and unread numbers come from the user's Conversation rows, which the
+services keep exact, so no read counts a user's messages.
+"""
 
 from __future__ import annotations
 
-from django.db.models import Case, Count, F, Max, Q, QuerySet, When
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db.models import Case, F, QuerySet, Sum, When
+from django.db.models.expressions import RawSQL
 
 from accounts.models import User
-from messageservice.models import UNREAD, IdempotencyKey, Message
+from messageservice.models import Conversation, IdempotencyKey, Message, MessageQuerySet
 
 NEWEST_FIRST = ("-created", "-id")
 
-
 # Of the sender and receiver, every message representation shows only the username.
 _UNUSED_USER_FIELDS = tuple(
-    f"{party}__{field.name}"
-    for party in ("sender", "receiver")
-    for field in User._meta.concrete_fields
-    if field.name not in ("id", "username")
+    field.name for field in User._meta.concrete_fields if field.name not in ("id", "username")
 )
 
 
-def _messages() -> QuerySet[Message]:
-    """Messages with their sender's and receiver's usernames, in one query."""
-    return Message.objects.select_related("sender", "receiver").defer(*_UNUSED_USER_FIELDS)
-
-
-def _visible_to(user: User) -> Q:
-    """Messages the user sent or received and has not deleted."""
-    return Q(sender=user, deleted_by_sender=False) | Q(receiver=user, deleted_by_receiver=False)
-
-
-def message_visible_to(*, user: User) -> QuerySet[Message]:
-    """Every message the user can see, newest first, as a queryset that can be filtered further."""
-    return _messages().filter(_visible_to(user)).order_by(*NEWEST_FIRST)
-
-
-def message_list_for(*, user: User, within: QuerySet[Message] | None = None) -> QuerySet[Message]:
-    """The messages of `within` (all by default) that the user can see, newest first, to page through.
-
-    A UNION ALL of what the user sent and what others sent the user: each half is a range of its
-    own index, already in order, so a page is a merge of two short index scans. The equivalent OR
-    sorts every message of the user for every page. Usernames come by prefetch, since a UNION
-    cannot carry joins cheaply into its count.
-    """
-    return _sent_or_received(user, Message.objects.all() if within is None else within).order_by(
-        *NEWEST_FIRST
+def _with_usernames(messages: MessageQuerySet, *, via: str = "") -> MessageQuerySet:
+    """Messages with their sender's and receiver's usernames, in the same query."""
+    parties = [f"{via}{party}" for party in ("sender", "receiver")]
+    return messages.select_related(*parties).defer(
+        *(f"{party}__{name}" for party in parties for name in _UNUSED_USER_FIELDS)
     )
 
 
-def _sent_or_received(user: User, within: QuerySet[Message]) -> QuerySet[Message]:
-    sent = within.filter(sender=user, deleted_by_sender=False).prefetch_related("sender", "receiver")
-    received = within.filter(receiver=user, deleted_by_receiver=False).exclude(sender=user)
-    return sent.union(received, all=True)
+@dataclass(frozen=True)
+class MessageList:
+    """Messages to page through, newest first, as Django's Paginator takes them.
+
+    `total` is the list's size when the conversation rows know it, so a page costs no COUNT;
+    otherwise (a filter by day) `messages` is counted, which is an index range too.
+    """
+
+    messages: QuerySet[Message]
+    total: int | None = None
+    # Reads a slice itself when the list is the merge of two index ranges (see _merged).
+    page: Callable[[int, int], list[Message]] | None = None
+
+    def count(self) -> int:
+        return self.total if self.total is not None else self.messages.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index: slice) -> list[Message]:
+        if self.page is None:
+            return list(self.messages[index])
+        start, stop = index.start or 0, index.stop
+        return self.page(start, stop - start) if stop > start else []
 
 
-def message_sent_by(*, user: User) -> QuerySet[Message]:
-    return _messages().filter(sender=user, deleted_by_sender=False).order_by(*NEWEST_FIRST)
+def _merged(halves: tuple[MessageQuerySet, MessageQuerySet], ordering: tuple[str, ...]):
+    """A page (offset, limit) of two disjoint halves of `visible_to`, in `ordering`, in one query.
+
+    Each half is a range of its own index, already in order, so the page is a merge of two short
+    index scans (a UNION ALL); the equivalent OR sorts every message of the user for every page.
+    Django cannot join usernames onto a UNION, so the UNION picks the ids and the outer query,
+    an ordinary one, reads those rows with their usernames.
+    """
+    # The UNION selects the id as "pk" (and the other ordering columns), and orders by those names.
+    columns = ["pk", *(name.lstrip("-") for name in ordering if name.lstrip("-") != "id")]
+    union_ordering = [name.replace("id", "pk") if name.lstrip("-") == "id" else name for name in ordering]
+
+    def page(offset: int, limit: int) -> list[Message]:
+        first, second = (half.order_by().values_list(*columns) for half in halves)
+        ids = first.union(second, all=True).order_by(*union_ordering)[offset : offset + limit]
+        sql, params = ids.query.sql_with_params()
+        # Django's own SQL for `ids`, with its parameters still bound separately.
+        page_ids = RawSQL(f"SELECT page.pk FROM ({sql}) page", params)  # noqa: S608, S611
+        rows = Message.objects.filter(pk__in=page_ids)
+        return list(_with_usernames(rows).order_by(*ordering))
+
+    return page
 
 
-def message_received_by(*, user: User) -> QuerySet[Message]:
-    return _messages().filter(receiver=user, deleted_by_receiver=False).order_by(*NEWEST_FIRST)
+def _halves(user: User, within: MessageQuerySet) -> tuple[MessageQuerySet, MessageQuerySet]:
+    """`within.visible_to(user)` as two disjoint parts: what the user sent, and what others sent."""
+    return within.sent_by(user), within.received_by(user).exclude(sender=user)
 
 
-def message_between(*, user: User, peer: User) -> QuerySet[Message]:
-    """The conversation of `user` with `peer` as `user` sees it, newest first."""
-    low, high = sorted((user.pk, peer.pk))
-    return message_visible_to(user=user).filter(user_low=low, user_high=high)
+def _totals(user: User, peer: User | None = None) -> dict[str, int]:
+    """The user's counts (or those with one peer) from the conversation rows: one small query.
 
-
-def message_sync_for(*, user: User, since: int, limit: int) -> dict:
-    """`{"messages", "next_since", "has_more"}`: up to `limit` messages the user can see with an
-    id above `since`, oldest first, and the `since` to ask with next time."""
-    # The same UNION ALL as message_list_for, in id order.
-    rows = list(_sent_or_received(user, Message.objects.filter(id__gt=since)).order_by("id")[: limit + 1])
-    messages = rows[:limit]
+    `all` counts a note to self once, though it is both sent and received.
+    """
+    rows = Conversation.objects.filter(owner=user, **({"peer": peer} if peer is not None else {}))
+    sums = rows.aggregate(
+        total_sent=Sum("sent", default=0),
+        total_received=Sum("received", default=0),
+        total_unread=Sum("unread", default=0),
+        own_notes=Sum(Case(When(peer=F("owner"), then=F("received")), default=0), default=0),
+    )
     return {
-        "messages": messages,
-        "next_since": messages[-1].pk if messages else since,
-        "has_more": len(rows) > limit,
+        "sent": sums["total_sent"],
+        "received": sums["total_received"],
+        "unread": sums["total_unread"],
+        "all": sums["total_sent"] + sums["total_received"] - sums["own_notes"],
     }
 
 
-def unread_counts_for(*, user: User) -> dict:
-    """`{"count": n, "by_sender": {username: k}}` over the user's unread received messages."""
+def message_list_for(*, user: User, peer: User | None = None, day: dt.date | None = None) -> MessageList:
+    """Every message the user can see (with `peer` only, on `day` only), newest first."""
+    if peer is not None:
+        messages = Message.objects.between(user, peer).visible_to(user)
+        if day is not None:
+            messages = messages.on_day(day)
+        total = None if day is not None else _totals(user, peer)["all"]
+        return MessageList(_with_usernames(messages).order_by(*NEWEST_FIRST), total)
+    within = Message.objects.all() if day is None else Message.objects.on_day(day)
+    total = None if day is not None else _totals(user)["all"]
+    return MessageList(within.visible_to(user), total, page=_merged(_halves(user, within), NEWEST_FIRST))
+
+
+def message_sent_list(*, user: User, receiver: User | None = None, day: dt.date | None = None) -> MessageList:
+    """What the user sent and still sees (to `receiver` only, on `day` only), newest first."""
+    messages = Message.objects.sent_by(user)
+    if receiver is not None:
+        messages = messages.between(user, receiver).filter(receiver=receiver)
+    if day is not None:
+        messages = messages.on_day(day)
+    total = None if day is not None else _totals(user, receiver)["sent"]
+    return MessageList(_with_usernames(messages).order_by(*NEWEST_FIRST), total)
+
+
+def message_received_list(
+    *, user: User, sender: User | None = None, day: dt.date | None = None, unread: bool | None = None
+) -> MessageList:
+    """What the user received and still sees (from `sender` only, on `day` only, unread or read
+    only), newest first."""
+    messages = Message.objects.received_by(user)
+    if sender is not None:
+        messages = messages.between(user, sender).filter(sender=sender)
+    if day is not None:
+        messages = messages.on_day(day)
+    if unread is not None:
+        messages = messages.filter(read_at__isnull=unread)
+    total = None
+    if day is None:
+        counts = _totals(user, sender)
+        read = counts["received"] - counts["unread"]
+        total = {None: counts["received"], True: counts["unread"], False: read}[unread]
+    return MessageList(_with_usernames(messages).order_by(*NEWEST_FIRST), total)
+
+
+def message_visible_to(*, user: User) -> MessageQuerySet:
+    """Every message the user can see, with usernames, to pick one from."""
+    return _with_usernames(Message.objects.visible_to(user))
+
+
+def message_between(*, user: User, peer: User) -> MessageQuerySet:
+    """The conversation of `user` with `peer` as `user` sees it, newest first."""
+    return _with_usernames(Message.objects.between(user, peer).visible_to(user)).order_by(*NEWEST_FIRST)
+
+
+@dataclass(frozen=True)
+class SyncBatch:
+    messages: list[Message]
+    next_since: int
+    has_more: bool
+
+
+def message_sync_for(*, user: User, since: int, limit: int) -> SyncBatch:
+    """Up to `limit` messages the user can see with an id above `since`, oldest first, and the
+    `since` to ask with next time."""
+    rows = _merged(_halves(user, Message.objects.filter(id__gt=since)), ("id",))(0, limit + 1)
+    messages = rows[:limit]
+    return SyncBatch(
+        messages=messages, next_since=messages[-1].pk if messages else since, has_more=len(rows) > limit
+    )
+
+
+@dataclass(frozen=True)
+class UnreadCounts:
+    count: int
+    by_sender: dict[str, int]
+
+
+def unread_counts_for(*, user: User) -> UnreadCounts:
+    """How many received messages the user has neither read nor deleted, in all and per sender."""
     rows = (
-        Message.objects.filter(UNREAD, receiver=user)
-        .values("sender__username")
-        .annotate(n=Count("id"))
-        .order_by("sender__username")
+        Conversation.objects.filter(owner=user, unread__gt=0)
+        .order_by("peer__username")
+        .values_list("peer__username", "unread")
     )
-    by_sender = {row["sender__username"]: row["n"] for row in rows}
-    return {"count": sum(by_sender.values()), "by_sender": by_sender}
+    by_sender = dict(rows)
+    return UnreadCounts(count=sum(by_sender.values()), by_sender=by_sender)
 
 
-def conversation_list_for(*, user: User) -> list[dict]:
-    """One row per peer, `{"peer", "last_id", "unread"}`, most recent activity first.
+@dataclass(frozen=True)
+class ConversationEntry:
+    peer: str
+    last_message: Message
+    unread: int
 
-    A list, not a queryset: there is one small row per peer, and paging a list costs one
-    aggregation where paging the queryset would run it twice (once more to count).
-    """
-    peer = Case(When(sender=user, then=F("receiver")), default=F("sender"))
-    return list(
-        Message.objects.filter(_visible_to(user))
-        .annotate(peer=peer)
-        .values("peer")
-        .annotate(
-            last_id=Max("id"),
-            unread=Count("id", filter=UNREAD & Q(receiver=user)),
+
+def conversation_list_for(*, user: User) -> QuerySet[Conversation]:
+    """The user's conversations with at least one message left, most recent activity first."""
+    rows = Conversation.objects.filter(owner=user, last_message__isnull=False)
+    return (
+        rows.select_related("last_message__sender", "last_message__receiver")
+        .defer(
+            *(
+                f"last_message__{party}__{name}"
+                for party in ("sender", "receiver")
+                for name in _UNUSED_USER_FIELDS
+            )
         )
-        .order_by("-last_id")
+        .order_by("-last_message")
     )
 
 
-def conversation_entries(*, user: User, rows: list[dict]) -> list[dict]:
-    """Turns a page of `conversation_list_for` rows into `{"peer", "last_message", "unread"}`."""
-    messages = _messages().in_bulk([row["last_id"] for row in rows])
+def conversation_entries(*, user: User, rows: list[Conversation]) -> list[ConversationEntry]:
+    """A page of `conversation_list_for` as what the list shows of each conversation."""
     entries = []
     for row in rows:
-        last = messages.get(row["last_id"])
-        if last is None:  # removed (by an admin) since the page was counted
-            continue
+        last = row.last_message
         peer = last.receiver if last.sender_id == user.pk else last.sender
-        entries.append({"peer": peer.username, "last_message": last, "unread": row["unread"]})
+        entries.append(ConversationEntry(peer=peer.username, last_message=last, unread=row.unread))
     return entries
 
 

@@ -11,7 +11,7 @@ from django.db import connection
 from django.urls import reverse
 
 from messageservice.models import Message
-from messageservice.tests.helpers import MESSAGES, detail
+from messageservice.tests.helpers import MESSAGES, assert_conversations_exact, detail
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -122,6 +122,7 @@ def test_mark_all_read_racing_new_messages_counts_each_message_once(client_for, 
     # Marking again picks up exactly what is left.
     assert alices.post(READ, {"all": True}, format="json").json() == {"marked": unread["count"]}
     assert alices.get(UNREAD).json() == {"count": 0, "by_sender": {}}
+    assert_conversations_exact()
 
 
 def test_two_devices_marking_all_read_at_once_count_each_message_once(client_for, alice, bob):
@@ -136,6 +137,7 @@ def test_two_devices_marking_all_read_at_once_count_each_message_once(client_for
     assert first.status_code == second.status_code == 200
     assert first.json()["marked"] + second.json()["marked"] == 30
     assert phone.get(UNREAD).json() == {"count": 0, "by_sender": {}}
+    assert_conversations_exact()
 
 
 def test_sync_while_others_send_sees_every_message_once(client_for, alice, bob, carol):
@@ -176,6 +178,7 @@ def test_sync_while_others_send_sees_every_message_once(client_for, alice, bob, 
     )
     assert len(expected) == 3 * per_sender
     assert seen == sorted(expected)
+    assert_conversations_exact()
 
 
 def test_both_parties_deleting_at_once_hides_the_message_from_both(client_for, alice, bob, monkeypatch):
@@ -201,3 +204,4 @@ def test_both_parties_deleting_at_once_hides_the_message_from_both(client_for, a
     assert bobs.get(detail(message["id"])).status_code == 404
     assert alices.get(SYNC).json()["messages"] == []
     assert bobs.get(SYNC).json()["messages"] == []
+    assert_conversations_exact()
