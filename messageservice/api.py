@@ -13,11 +13,11 @@ from messageservice.filters import MessageFilter, ReceivedMessageFilter, SentMes
 from messageservice.models import Conversation, IdempotencyKey, Message
 from messageservice.selectors import (
     MessageList,
-    conversation_entries,
     conversation_list_for,
     message_between,
     message_list_for,
     message_received_list,
+    message_rows,
     message_sent_list,
     message_sync_for,
     message_visible_to,
@@ -33,6 +33,9 @@ from messageservice.serializers import (
     SyncQuerySerializer,
     SyncSerializer,
     UnreadCountSerializer,
+    conversation_data,
+    message_data,
+    sync_data,
 )
 from messageservice.services import (
     IDEMPOTENCY_WINDOW,
@@ -68,16 +71,15 @@ class MessageListApi(generics.ListAPIView):
         return message_visible_to(user=self.request.user)
 
     def query(self) -> dict:
-        """The list's filters from the query string, validated by its FilterSet."""
-        filterset = self.filterset_class(
-            self.request.query_params, queryset=self.get_queryset(), request=self.request
-        )
-        return query_of(filterset)
+        """The list's filters from the query string, validated by its FilterSet (None where absent)."""
+        if not self.request.query_params:  # the common case: nothing to validate
+            return dict.fromkeys(self.filterset_class.base_filters)
+        return query_of(self.filterset_class(self.request.query_params, request=self.request))
 
     def page_response(self, messages: MessageList) -> Response:
         page = self.paginate_queryset(messages)
         deliver(self.request, page)
-        return self.get_paginated_response(MessageSerializer(page, many=True).data)
+        return self.get_paginated_response([message_data(message) for message in page])
 
 
 def deliver(request, messages) -> None:
@@ -233,10 +235,9 @@ class ConversationListApi(generics.ListAPIView):
         return conversation_list_for(user=self.request.user)
 
     def get(self, request, *args, **kwargs):
-        rows = self.paginate_queryset(self.get_queryset())
-        entries = conversation_entries(user=request.user, rows=rows)
+        entries = self.paginate_queryset(self.get_queryset())
         deliver(request, [entry.last_message for entry in entries])
-        return self.get_paginated_response(ConversationSerializer(entries, many=True).data)
+        return self.get_paginated_response([conversation_data(entry) for entry in entries])
 
 
 @extend_schema_view(
@@ -255,9 +256,9 @@ class ConversationDetailApi(MessageListApi):
         return message_between(user=self.request.user, peer=peer)
 
     def get(self, request, *args, **kwargs):
-        page = self.paginate_queryset(self.get_queryset())
+        page = message_rows(self.paginate_queryset(self.get_queryset()))
         deliver(request, page)
-        return self.get_paginated_response(MessageSerializer(page, many=True).data)
+        return self.get_paginated_response([message_data(message) for message in page])
 
 
 @extend_schema_view(
@@ -271,4 +272,4 @@ class SyncApi(APIView):
         query.is_valid(raise_exception=True)
         batch = message_sync_for(user=request.user, **query.validated_data)
         deliver(request, batch.messages)
-        return Response(SyncSerializer(batch).data)
+        return Response(sync_data(batch))

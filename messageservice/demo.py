@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.contrib.auth.hashers import make_password
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -131,6 +131,10 @@ def demo_write(
                 batch = []
         stored += len(Message.objects.bulk_create(batch))
         conversation_rebuild(owners=pks)
+    # After a bulk load the query planner needs fresh statistics to pick the right index (PostgreSQL's
+    # autovacuum would gather them soon; SQLite never does by itself).
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
     return stored
 
 

@@ -11,7 +11,8 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db.models import Case, F, QuerySet, Sum, When
+from django.db import connection
+from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 
 from accounts.models import User
@@ -25,12 +26,39 @@ _UNUSED_USER_FIELDS = tuple(
 )
 
 
-def _with_usernames(messages: MessageQuerySet, *, via: str = "") -> MessageQuerySet:
+def _with_usernames(messages: MessageQuerySet) -> MessageQuerySet:
     """Messages with their sender's and receiver's usernames, in the same query."""
-    parties = [f"{via}{party}" for party in ("sender", "receiver")]
+    parties = ("sender", "receiver")
     return messages.select_related(*parties).defer(
         *(f"{party}__{name}" for party in parties for name in _UNUSED_USER_FIELDS)
     )
+
+
+@dataclass(slots=True)
+class MessageRow:
+    """A message as lists show it, read as one row with both usernames: no model instances, which
+    cost more than the query on a page of twenty."""
+
+    id: int
+    sender: str
+    receiver: str
+    receiver_id: int
+    content: str
+    created: dt.datetime
+    delivered_at: dt.datetime | None
+    read_at: dt.datetime | None
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+
+_ROW_COLUMNS = ("id", "sender__username", "receiver__username", "receiver_id", "content", "created")
+_ROW_COLUMNS += ("delivered_at", "read_at")
+
+
+def _rows(messages: QuerySet[Message]) -> list[MessageRow]:
+    return [MessageRow(*row) for row in messages.values_list(*_ROW_COLUMNS)]
 
 
 @dataclass(frozen=True)
@@ -44,7 +72,7 @@ class MessageList:
     messages: QuerySet[Message]
     total: int | None = None
     # Reads a slice itself when the list is the merge of two index ranges (see _merged).
-    page: Callable[[int, int], list[Message]] | None = None
+    page: Callable[[int, int], list[MessageRow]] | None = None
 
     def count(self) -> int:
         return self.total if self.total is not None else self.messages.count()
@@ -52,9 +80,9 @@ class MessageList:
     def __len__(self) -> int:
         return self.count()
 
-    def __getitem__(self, index: slice) -> list[Message]:
+    def __getitem__(self, index: slice) -> list[MessageRow]:
         if self.page is None:
-            return list(self.messages[index])
+            return _rows(self.messages[index])
         start, stop = index.start or 0, index.stop
         return self.page(start, stop - start) if stop > start else []
 
@@ -71,14 +99,13 @@ def _merged(halves: tuple[MessageQuerySet, MessageQuerySet], ordering: tuple[str
     columns = ["pk", *(name.lstrip("-") for name in ordering if name.lstrip("-") != "id")]
     union_ordering = [name.replace("id", "pk") if name.lstrip("-") == "id" else name for name in ordering]
 
-    def page(offset: int, limit: int) -> list[Message]:
+    def page(offset: int, limit: int) -> list[MessageRow]:
         first, second = (half.order_by().values_list(*columns) for half in halves)
         ids = first.union(second, all=True).order_by(*union_ordering)[offset : offset + limit]
         sql, params = ids.query.sql_with_params()
         # Django's own SQL for `ids`, with its parameters still bound separately.
         page_ids = RawSQL(f"SELECT page.pk FROM ({sql}) page", params)  # noqa: S608, S611
-        rows = Message.objects.filter(pk__in=page_ids)
-        return list(_with_usernames(rows).order_by(*ordering))
+        return _rows(Message.objects.filter(pk__in=page_ids).order_by(*ordering))
 
     return page
 
@@ -88,24 +115,26 @@ def _halves(user: User, within: MessageQuerySet) -> tuple[MessageQuerySet, Messa
     return within.sent_by(user), within.received_by(user).exclude(sender=user)
 
 
+_TOTALS_SQL = """
+SELECT COALESCE(SUM(sent), 0), COALESCE(SUM(received), 0), COALESCE(SUM(unread), 0),
+       COALESCE(SUM(CASE WHEN peer_id = owner_id THEN received ELSE 0 END), 0)
+FROM {table} WHERE owner_id = %s
+"""
+
+
 def _totals(user: User, peer: User | None = None) -> dict[str, int]:
     """The user's counts (or those with one peer) from the conversation rows: one small query.
 
-    `all` counts a note to self once, though it is both sent and received.
+    `all` counts a note to self once, though it is both sent and received. Written as SQL: the
+    ORM takes longer to build this aggregate than the database takes to run it.
     """
-    rows = Conversation.objects.filter(owner=user, **({"peer": peer} if peer is not None else {}))
-    sums = rows.aggregate(
-        total_sent=Sum("sent", default=0),
-        total_received=Sum("received", default=0),
-        total_unread=Sum("unread", default=0),
-        own_notes=Sum(Case(When(peer=F("owner"), then=F("received")), default=0), default=0),
-    )
-    return {
-        "sent": sums["total_sent"],
-        "received": sums["total_received"],
-        "unread": sums["total_unread"],
-        "all": sums["total_sent"] + sums["total_received"] - sums["own_notes"],
-    }
+    sql, params = _TOTALS_SQL.format(table=Conversation._meta.db_table), [user.pk]
+    if peer is not None:
+        sql, params = sql + " AND peer_id = %s", [user.pk, peer.pk]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        sent, received, unread, own_notes = cursor.fetchone()
+    return {"sent": sent, "received": received, "unread": unread, "all": sent + received - own_notes}
 
 
 def message_list_for(*, user: User, peer: User | None = None, day: dt.date | None = None) -> MessageList:
@@ -115,7 +144,7 @@ def message_list_for(*, user: User, peer: User | None = None, day: dt.date | Non
         if day is not None:
             messages = messages.on_day(day)
         total = None if day is not None else _totals(user, peer)["all"]
-        return MessageList(_with_usernames(messages).order_by(*NEWEST_FIRST), total)
+        return MessageList(messages.order_by(*NEWEST_FIRST), total)
     within = Message.objects.all() if day is None else Message.objects.on_day(day)
     total = None if day is not None else _totals(user)["all"]
     return MessageList(within.visible_to(user), total, page=_merged(_halves(user, within), NEWEST_FIRST))
@@ -129,7 +158,7 @@ def message_sent_list(*, user: User, receiver: User | None = None, day: dt.date 
     if day is not None:
         messages = messages.on_day(day)
     total = None if day is not None else _totals(user, receiver)["sent"]
-    return MessageList(_with_usernames(messages).order_by(*NEWEST_FIRST), total)
+    return MessageList(messages.order_by(*NEWEST_FIRST), total)
 
 
 def message_received_list(
@@ -149,7 +178,7 @@ def message_received_list(
         counts = _totals(user, sender)
         read = counts["received"] - counts["unread"]
         total = {None: counts["received"], True: counts["unread"], False: read}[unread]
-    return MessageList(_with_usernames(messages).order_by(*NEWEST_FIRST), total)
+    return MessageList(messages.order_by(*NEWEST_FIRST), total)
 
 
 def message_visible_to(*, user: User) -> MessageQuerySet:
@@ -157,14 +186,20 @@ def message_visible_to(*, user: User) -> MessageQuerySet:
     return _with_usernames(Message.objects.visible_to(user))
 
 
-def message_between(*, user: User, peer: User) -> MessageQuerySet:
-    """The conversation of `user` with `peer` as `user` sees it, newest first."""
-    return _with_usernames(Message.objects.between(user, peer).visible_to(user)).order_by(*NEWEST_FIRST)
+def message_between(*, user: User, peer: User) -> QuerySet[dict]:
+    """The conversation of `user` with `peer` as `user` sees it, newest first, as dicts that
+    `message_rows` turns into MessageRows (cursor pagination reads `created` and `id` from them)."""
+    messages = Message.objects.between(user, peer).visible_to(user).order_by(*NEWEST_FIRST)
+    return messages.values(*_ROW_COLUMNS)
+
+
+def message_rows(values: list[dict]) -> list[MessageRow]:
+    return [MessageRow(*(row[column] for column in _ROW_COLUMNS)) for row in values]
 
 
 @dataclass(frozen=True)
 class SyncBatch:
-    messages: list[Message]
+    messages: list[MessageRow]
     next_since: int
     has_more: bool
 
@@ -199,34 +234,39 @@ def unread_counts_for(*, user: User) -> UnreadCounts:
 @dataclass(frozen=True)
 class ConversationEntry:
     peer: str
-    last_message: Message
+    last_message: MessageRow
     unread: int
 
 
-def conversation_list_for(*, user: User) -> QuerySet[Conversation]:
+@dataclass(frozen=True)
+class ConversationList:
+    """The user's conversations to page through, as Django's Paginator takes them; counting them
+    reads one index, not the rows they point at."""
+
+    user: User
+
+    def _rows(self) -> QuerySet[Conversation]:
+        return Conversation.objects.filter(owner=self.user, last_message__isnull=False)
+
+    def count(self) -> int:
+        return self._rows().count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index: slice) -> list[ConversationEntry]:
+        columns = ("unread", *(f"last_message__{column}" for column in _ROW_COLUMNS))
+        entries = []
+        for unread, *message in self._rows().order_by("-last_message").values_list(*columns)[index]:
+            last = MessageRow(*message)
+            peer = last.sender if last.receiver_id == self.user.pk else last.receiver
+            entries.append(ConversationEntry(peer=peer, last_message=last, unread=unread))
+        return entries
+
+
+def conversation_list_for(*, user: User) -> ConversationList:
     """The user's conversations with at least one message left, most recent activity first."""
-    rows = Conversation.objects.filter(owner=user, last_message__isnull=False)
-    return (
-        rows.select_related("last_message__sender", "last_message__receiver")
-        .defer(
-            *(
-                f"last_message__{party}__{name}"
-                for party in ("sender", "receiver")
-                for name in _UNUSED_USER_FIELDS
-            )
-        )
-        .order_by("-last_message")
-    )
-
-
-def conversation_entries(*, user: User, rows: list[Conversation]) -> list[ConversationEntry]:
-    """A page of `conversation_list_for` as what the list shows of each conversation."""
-    entries = []
-    for row in rows:
-        last = row.last_message
-        peer = last.receiver if last.sender_id == user.pk else last.sender
-        entries.append(ConversationEntry(peer=peer.username, last_message=last, unread=row.unread))
-    return entries
+    return ConversationList(user)
 
 
 def idempotency_key_get(*, sender: User, key: str) -> IdempotencyKey | None:
