@@ -204,7 +204,6 @@ def oms_scenarios(port: int, tokens: dict[str, str]) -> tuple[list[Scenario], li
         if not body["next"]:
             break
         url = body["next"].split(f":{port}", 1)[1]
-    newest = call(port, "GET", "/api/message", token=reader)[1]["results"][0]["id"]
     today = time.strftime("%Y-%m-%d")  # the servers run in UTC by default, as this does with TZ unset
     compared = [
         Scenario(
@@ -227,7 +226,7 @@ def oms_scenarios(port: int, tokens: dict[str, str]) -> tuple[list[Scenario], li
         Scenario("conversation list `GET /api/conversation`", "/api/conversation", reader),
         Scenario("one conversation, first page", f"/api/conversation/{peer}", reader),
         Scenario("one conversation, deep cursor", url, reader),
-        Scenario("sync `GET /api/sync`", f"/api/sync?since={max(0, newest - 2000)}", reader),
+        Scenario("sync `GET /api/sync`", f"/api/sync?since={sync_start(port, reader)}", reader),
         Scenario("unread count `GET /api/message/unread`", "/api/message/unread", reader),
         Scenario(
             "login `POST /api/auth/login`",
@@ -241,13 +240,18 @@ def oms_scenarios(port: int, tokens: dict[str, str]) -> tuple[list[Scenario], li
     return compared, own
 
 
+def sync_start(port: int, token: str) -> int:
+    """A `since` with a little over a full sync batch (100) of the user's messages after it."""
+    return call(port, "GET", "/api/message?page=8", token=token)[1]["results"][0]["id"]
+
+
 def scale_scenarios(port: int, tokens: dict[str, str]) -> list[tuple[str, str, str]]:
     """(endpoint, path, whose) for every read endpoint, for the light and the heavy user."""
     rows = []
     for who in (LIGHT, HEAVY):
         token = tokens[who]
         peer = call(port, "GET", "/api/conversation", token=token)[1]["results"][0]["peer"]
-        newest = call(port, "GET", "/api/message", token=token)[1]["results"][0]["id"]
+        since = sync_start(port, token)
         paths = {
             "inbox page 1": "/api/message/received",
             "all messages page 1": "/api/message",
@@ -255,8 +259,8 @@ def scale_scenarios(port: int, tokens: dict[str, str]) -> list[tuple[str, str, s
             + urlencode({"sender": peer, "date": time.strftime("%Y-%m-%d")}),
             "unread count": "/api/message/unread",
             "conversation list": "/api/conversation",
-            "one conversation": f"/api/conversation/{peer}",
-            "sync": f"/api/sync?since={max(0, newest - 2000)}",
+            "one conversation": f"/api/conversation/{peer}?page_size=10",
+            "sync": f"/api/sync?since={since}",
         }
         rows += [(name, path, who) for name, path in paths.items()]
     return rows
@@ -306,13 +310,14 @@ def reference_setup(port: int, inbox: int) -> tuple[dict[str, str], list[Scenari
 
 
 def bench_database(label: str, database_url: str, args, workdir: Path) -> dict:
+    scale = label in args.scale.split(",")
     port = args.port or free_port()
     env = oms_env(database_url, port, args)
     print(f"\n== {label}: migrating and seeding", flush=True)
     manage(env, "migrate", "--noinput", "-v0")
     manage(env, "collectstatic", "--noinput", "-v0")
     heavy = [f"{READER}:{args.inbox}", "sender:0"]
-    if args.scale:
+    if scale:
         heavy += [f"{LIGHT}:1000", f"{HEAVY}:{args.scale_messages}"]
     seed = ["seed_demo", "--users", "200", "--messages", "20000", "--password", PASSWORD]
     manage(env, *seed, *(x for h in heavy for x in ("--heavy", h)))
@@ -329,9 +334,7 @@ def bench_database(label: str, database_url: str, args, workdir: Path) -> dict:
     servers = [Server(command, env=env, cwd=ROOT, log=workdir / f"oms-{label}.log")]
     try:
         wait_until_up(port, "/api/message")
-        tokens = {
-            name: login(port, name) for name in (READER, "sender", *((LIGHT, HEAVY) if args.scale else ()))
-        }
+        tokens = {name: login(port, name) for name in (READER, "sender", *((LIGHT, HEAVY) if scale else ()))}
         # Warm up, and give the filtered scenario today's messages from one sender: a full page.
         for i in range(100):
             call(
@@ -372,19 +375,24 @@ def bench_database(label: str, database_url: str, args, workdir: Path) -> dict:
                 runs[scenario.name]["oms"].append(wrk(port, scenario, args))
 
         scale_rows = []
-        if args.scale:
+        if scale:
             print("-- scale: 1,000 against 200,000 messages", flush=True)
-            measured = {}
-            for name, path, who in scale_scenarios(port, tokens):
-                measured[(name, who)] = wrk(port, Scenario(name, path, tokens[who]), args)
-            for name in dict.fromkeys(name for name, _, _ in scale_scenarios(port, tokens)):
-                light, heavy_ = measured[(name, LIGHT)], measured[(name, HEAVY)]
+            plan = scale_scenarios(port, tokens)
+            measured: dict[tuple[str, str], list] = {(name, who): [] for name, _, who in plan}
+            for round_ in range(args.rounds):
+                # The light and the heavy user's runs of one endpoint side by side, alternating.
+                pairs = [plan[i :: len(plan) // 2] for i in range(len(plan) // 2)]
+                for pair in pairs:
+                    for name, path, who in pair[:: -1 if round_ % 2 else 1]:
+                        measured[(name, who)].append(wrk(port, Scenario(name, path, tokens[who]), args))
+            for name in dict.fromkeys(name for name, _, _ in plan):
+                light, heavy_ = summarise(measured[(name, LIGHT)]), summarise(measured[(name, HEAVY)])
                 scale_rows.append(
                     {
                         "endpoint": name,
-                        "light": light,
-                        "heavy": heavy_,
-                        "ratio": round(heavy_["rps"] / light["rps"], 2),
+                        "light": light.__dict__,
+                        "heavy": heavy_.__dict__,
+                        "ratio": round(heavy_.rps / light.rps, 2),
                     }
                 )
     finally:
@@ -449,7 +457,9 @@ def main() -> None:
     )
     parser.add_argument("--reference", action="store_true", help="serve the reference app and compare")
     parser.add_argument("--reference-dir", default=os.environ.get("BENCH_REFERENCE_DIR"))
-    parser.add_argument("--scale", action="store_true", help="also 1,000 against 200,000 messages")
+    parser.add_argument(
+        "--scale", default="", help="databases on which to also run 1,000 against 200,000 messages"
+    )
     parser.add_argument("--scale-messages", type=int, default=200_000)
     parser.add_argument(
         "--inbox", type=int, default=3000, help="messages of the user whose reads are measured"

@@ -137,9 +137,10 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not an in-memory database, so tests can exercise concurrent connections;
     # one per test process, so parallel runs never share it.
     _db.setdefault("TEST", {})["NAME"] = str(Path(tempfile.gettempdir()) / f"oms-test-{os.getpid()}.sqlite3")
-else:
-    _db["CONN_MAX_AGE"] = _env(env.int, "DATABASE_CONN_MAX_AGE", default=60)
-    _db["CONN_HEALTH_CHECKS"] = True
+# Opening a connection costs more than a request's queries (on SQLite too: the file, the pragmas,
+# the schema), so each worker keeps its own open between requests.
+_db["CONN_MAX_AGE"] = _env(env.int, "DATABASE_CONN_MAX_AGE", default=60)
+_db["CONN_HEALTH_CHECKS"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
