@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from knox.views import LoginView as KnoxLoginView
 from knox.views import LogoutAllView as KnoxLogoutAllView
 from knox.views import LogoutView as KnoxLogoutView
@@ -72,22 +72,19 @@ class LoginApi(_TokenIssuingApi):
         return super().post(request, format=format)
 
 
-class LogoutApi(KnoxLogoutView):
-    authentication_classes = (TokenAuthentication,)
-
-    @extend_schema(
+@extend_schema_view(
+    post=extend_schema(
         operation_id="auth_logout",
         request=None,
         responses={204: OpenApiResponse(description="This token no longer works."), 401: UNAUTHORIZED},
     )
-    def post(self, request, format=None):
-        return super().post(request, format=format)
-
-
-class LogoutAllApi(KnoxLogoutAllView):
+)
+class LogoutApi(KnoxLogoutView):
     authentication_classes = (TokenAuthentication,)
 
-    @extend_schema(
+
+@extend_schema_view(
+    post=extend_schema(
         operation_id="auth_logoutall",
         request=None,
         responses={
@@ -95,5 +92,6 @@ class LogoutAllApi(KnoxLogoutAllView):
             401: UNAUTHORIZED,
         },
     )
-    def post(self, request, format=None):
-        return super().post(request, format=format)
+)
+class LogoutAllApi(KnoxLogoutAllView):
+    authentication_classes = (TokenAuthentication,)

@@ -62,7 +62,7 @@ LIST_RESPONSES = {
 
 
 class MessageListApi(generics.ListAPIView):
-    """A page of messages; showing messages to their receiver marks them delivered."""
+    """A list of messages: showing a page to its receiver marks those messages delivered."""
 
     serializer_class = MessageSerializer
     queryset = Message.objects.none()  # names the model for the schema; get_queryset scopes it

@@ -11,6 +11,8 @@ from oms.serializers import StrictCharField
 # Ids are 64-bit: anything larger cannot name a message and must not reach the database.
 MAX_ID = 2**63 - 1
 MARK_READ_MAX_IDS = 1000
+SYNC_DEFAULT_LIMIT = 100
+SYNC_MAX_LIMIT = 500
 
 
 class MessageSerializer(serializers.ModelSerializer):
@@ -119,7 +121,7 @@ class ConversationSerializer(serializers.Serializer):
 
 class SyncQuerySerializer(serializers.Serializer):
     since = serializers.IntegerField(min_value=0, max_value=MAX_ID, default=0)
-    limit = serializers.IntegerField(min_value=0, max_value=500, default=100)
+    limit = serializers.IntegerField(min_value=0, max_value=SYNC_MAX_LIMIT, default=SYNC_DEFAULT_LIMIT)
 
 
 class SyncSerializer(serializers.Serializer):
