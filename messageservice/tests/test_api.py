@@ -349,3 +349,15 @@ def test_unknown_user_filter_with_percent_signs_is_400_not_500(client_for, alice
     response = client_for(alice).get(SENT, {"receiver": name})
     assert response.status_code == 400
     assert response.json() == {"receiver": [f'User "{name}" does not exist.']}
+
+
+def test_date_filter_is_a_range_on_created_not_a_cast_of_every_row(client_for, alice, bob):
+    MessageFactory(sender=bob, receiver=alice)
+    with CaptureQueriesContext(connection) as ctx:
+        response = client_for(alice).get(RECEIVED, {"date": timezone.localdate().isoformat(), "sender": "bob"})
+    assert response.json()["count"] == 1
+    sqls = " ".join(q["sql"] for q in ctx.captured_queries).lower()
+    # SQLite's per-row function and PostgreSQL's per-row conversion that a __date lookup compiles to.
+    assert "django_datetime_cast_date" not in sqls
+    assert "at time zone" not in sqls
+    assert '"created" >=' in sqls and '"created" <' in sqls
