@@ -156,6 +156,12 @@ def summarise(runs: list[dict]) -> Result:
     )
 
 
+def paired_ratio(runs: list[dict], baseline: list[dict]) -> float:
+    """The median of each round's ratio: two runs next to each other saw the same machine, so
+    their ratio moves far less than either number does."""
+    return round(statistics.median(a["rps"] / b["rps"] for a, b in zip(runs, baseline, strict=True)), 2)
+
+
 # --- OMS ------------------------------------------------------------------------------------------
 
 
@@ -385,7 +391,7 @@ def bench_database(label: str, database_url: str, args, workdir: Path) -> dict:
                         "endpoint": name,
                         "light": light.__dict__,
                         "heavy": heavy_.__dict__,
-                        "ratio": round(heavy_.rps / light.rps, 2),
+                        "ratio": paired_ratio(heavy_.runs, light.runs),
                     }
                 )
     finally:
@@ -401,7 +407,7 @@ def bench_database(label: str, database_url: str, args, workdir: Path) -> dict:
                 "scenario": scenario.name,
                 "oms": oms.__dict__,
                 "reference": ref.__dict__ if ref else None,
-                "ratio": round(oms.rps / ref.rps, 2) if ref else None,
+                "ratio": paired_ratio(oms.runs, ref.runs) if ref else None,
             }
         )
     return {"database": label, "table": table, "scale": scale_rows}
