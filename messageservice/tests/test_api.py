@@ -353,8 +353,9 @@ def test_unknown_user_filter_with_percent_signs_is_400_not_500(client_for, alice
 
 def test_date_filter_is_a_range_on_created_not_a_cast_of_every_row(client_for, alice, bob):
     MessageFactory(sender=bob, receiver=alice)
+    params = {"date": timezone.localdate().isoformat(), "sender": "bob"}
     with CaptureQueriesContext(connection) as ctx:
-        response = client_for(alice).get(RECEIVED, {"date": timezone.localdate().isoformat(), "sender": "bob"})
+        response = client_for(alice).get(RECEIVED, params)
     assert response.json()["count"] == 1
     sqls = " ".join(q["sql"] for q in ctx.captured_queries).lower()
     # SQLite's per-row function and PostgreSQL's per-row conversion that a __date lookup compiles to.
