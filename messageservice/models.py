@@ -20,6 +20,12 @@ def pair(a: int, b: int) -> tuple[int, int]:
     return (a, b) if a <= b else (b, a)
 
 
+def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """Where a calendar day in the server's time zone starts, and where the next one does."""
+    start = timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+    return start, timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min))
+
+
 class MessageQuerySet(models.QuerySet):
     """What a user may see, and the narrower cuts of it every read is made of."""
 
@@ -36,7 +42,10 @@ class MessageQuerySet(models.QuerySet):
 
     def between(self, user, peer) -> MessageQuerySet:
         """Both directions of the conversation of `user` and `peer` (one index range)."""
-        low, high = pair(user.pk, peer.pk)
+        return self.in_pair(*pair(user.pk, peer.pk))
+
+    def in_pair(self, low: int, high: int) -> MessageQuerySet:
+        """`between` for a pair already in order (see `pair`)."""
         return self.filter(user_low=low, user_high=high)
 
     def unread(self) -> MessageQuerySet:
@@ -44,8 +53,9 @@ class MessageQuerySet(models.QuerySet):
 
     def on_day(self, day: dt.date) -> MessageQuerySet:
         """Created on this calendar day in the server's time zone: an index range on `created`."""
-        start = timezone.make_aware(dt.datetime.combine(day, dt.time.min))
-        end = timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min))
+        return self.created_within(*day_bounds(day))
+
+    def created_within(self, start: dt.datetime, end: dt.datetime) -> MessageQuerySet:
         return self.filter(created__gte=start, created__lt=end)
 
 

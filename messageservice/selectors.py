@@ -16,7 +16,8 @@ from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 
 from accounts.models import User
-from messageservice.models import Conversation, IdempotencyKey, Message, MessageQuerySet
+from messageservice.models import Conversation, IdempotencyKey, Message, MessageQuerySet, day_bounds, pair
+from oms.prepared import Prepared
 
 NEWEST_FIRST = ("-created", "-id")
 
@@ -57,38 +58,38 @@ _ROW_COLUMNS = ("id", "sender__username", "receiver__username", "receiver_id", "
 _ROW_COLUMNS += ("delivered_at", "read_at")
 
 
-def _rows(messages: QuerySet[Message]) -> list[MessageRow]:
-    return [MessageRow(*row) for row in messages.values_list(*_ROW_COLUMNS)]
-
-
 @dataclass(frozen=True)
 class MessageList:
     """Messages to page through, newest first, as Django's Paginator takes them.
 
-    `total` is the list's size when the conversation rows know it, so a page costs no COUNT;
-    otherwise (a filter by day) `messages` is counted, which is an index range too.
+    `total` is the list's size from the conversation rows, so a page costs no COUNT, or, for a
+    filter by day, a function that counts that day's index range.
     """
 
-    messages: QuerySet[Message]
-    total: int | None = None
-    # Reads a slice itself when the list is the merge of two index ranges (see _merged).
-    page: Callable[[int, int], list[MessageRow]] | None = None
+    rows: Callable[[int, int], list[MessageRow]]  # (offset, limit) -> that slice
+    total: int | Callable[[], int]
 
     def count(self) -> int:
-        return self.total if self.total is not None else self.messages.count()
+        return self.total() if callable(self.total) else self.total
 
     def __len__(self) -> int:
         return self.count()
 
     def __getitem__(self, index: slice) -> list[MessageRow]:
-        if self.page is None:
-            return _rows(self.messages[index])
         start, stop = index.start or 0, index.stop
-        return self.page(start, stop - start) if stop > start else []
+        return self.rows(start, stop - start) if stop > start else []
 
 
-def _merged(halves: tuple[MessageQuerySet, MessageQuerySet], ordering: tuple[str, ...]):
-    """A page (offset, limit) of two disjoint halves of `visible_to`, in `ordering`, in one query.
+# Each read below is one Prepared query: `build` functions take the shape (which filters apply,
+# which slice) as positional arguments and every value as a keyword placeholder.
+
+
+def _page(messages: QuerySet[Message], offset: int, limit: int, ordering=NEWEST_FIRST) -> QuerySet:
+    return messages.order_by(*ordering).values_list(*_ROW_COLUMNS)[offset : offset + limit]
+
+
+def _merged(halves: tuple[MessageQuerySet, MessageQuerySet], offset: int, limit: int, ordering) -> QuerySet:
+    """A slice of two disjoint halves of `visible_to`, in `ordering`, in one query.
 
     Each half is a range of its own index, already in order, so the page is a merge of two short
     index scans (a UNION ALL); the equivalent OR sorts every message of the user for every page.
@@ -98,21 +99,57 @@ def _merged(halves: tuple[MessageQuerySet, MessageQuerySet], ordering: tuple[str
     # The UNION selects the id as "pk" (and the other ordering columns), and orders by those names.
     columns = ["pk", *(name.lstrip("-") for name in ordering if name.lstrip("-") != "id")]
     union_ordering = [name.replace("id", "pk") if name.lstrip("-") == "id" else name for name in ordering]
-
-    def page(offset: int, limit: int) -> list[MessageRow]:
-        first, second = (half.order_by().values_list(*columns) for half in halves)
-        ids = first.union(second, all=True).order_by(*union_ordering)[offset : offset + limit]
-        sql, params = ids.query.sql_with_params()
-        # Django's own SQL for `ids`, with its parameters still bound separately.
-        page_ids = RawSQL(f"SELECT page.pk FROM ({sql}) page", params)  # noqa: S608, S611
-        return _rows(Message.objects.filter(pk__in=page_ids).order_by(*ordering))
-
-    return page
+    first, second = (half.order_by().values_list(*columns) for half in halves)
+    ids = first.union(second, all=True).order_by(*union_ordering)[offset : offset + limit]
+    sql, params = ids.query.sql_with_params()
+    # Django's own SQL for `ids`, with its parameters still bound separately.
+    page_ids = RawSQL(f"SELECT page.pk FROM ({sql}) page", params)  # noqa: S608, S611
+    return _page(Message.objects.filter(pk__in=page_ids), 0, limit, ordering)
 
 
-def _halves(user: User, within: MessageQuerySet) -> tuple[MessageQuerySet, MessageQuerySet]:
+def _halves(user, within: MessageQuerySet) -> tuple[MessageQuerySet, MessageQuerySet]:
     """`within.visible_to(user)` as two disjoint parts: what the user sent, and what others sent."""
     return within.sent_by(user), within.received_by(user).exclude(sender=user)
+
+
+def _all(
+    has_peer, has_day, *, user, low=None, high=None, other=None, start=None, end=None
+) -> MessageQuerySet:
+    messages = Message.objects.visible_to(user)
+    if has_peer:
+        messages = messages.in_pair(low, high)
+    return messages.created_within(start, end) if has_day else messages
+
+
+def _all_page(
+    has_peer, has_day, offset, limit, *, user, low=None, high=None, other=None, start=None, end=None
+):
+    if has_peer:
+        return _page(_all(True, has_day, user=user, low=low, high=high, start=start, end=end), offset, limit)
+    within = Message.objects.created_within(start, end) if has_day else Message.objects.all()
+    return _merged(_halves(user, within), offset, limit, NEWEST_FIRST)
+
+
+def _sent(has_receiver, has_day, *, user, low=None, high=None, other=None, start=None, end=None):
+    messages = Message.objects.sent_by(user)
+    if has_receiver:
+        messages = messages.in_pair(low, high).filter(receiver=other)
+    return messages.created_within(start, end) if has_day else messages
+
+
+def _received(has_sender, has_day, unread, *, user, low=None, high=None, other=None, start=None, end=None):
+    messages = Message.objects.received_by(user)
+    if has_sender:
+        messages = messages.in_pair(low, high).filter(sender=other)
+    if has_day:
+        messages = messages.created_within(start, end)
+    return messages if unread is None else messages.filter(read_at__isnull=unread)
+
+
+_VALUES = {"ids": ("user", "low", "high", "other"), "times": ("start", "end")}
+_ALL_PAGE = Prepared(_all_page, **_VALUES)
+_SENT_PAGE = Prepared(lambda *shape, **v: _page(_sent(*shape[:2], **v), *shape[2:]), **_VALUES)
+_RECEIVED_PAGE = Prepared(lambda *shape, **v: _page(_received(*shape[:3], **v), *shape[3:]), **_VALUES)
 
 
 _TOTALS_SQL = """
@@ -137,28 +174,31 @@ def _totals(user: User, peer: User | None = None) -> dict[str, int]:
     return {"sent": sent, "received": received, "unread": unread, "all": sent + received - own_notes}
 
 
+def _values(user: User, other: User | None, day: dt.date | None) -> dict:
+    low, high = pair(user.pk, other.pk) if other is not None else (None, None)
+    start, end = day_bounds(day) if day is not None else (None, None)
+    return {"user": user, "low": low, "high": high, "other": other, "start": start, "end": end}
+
+
+def _list(prepared: Prepared, shape: tuple, values: dict, total, count: Callable[[], int]) -> MessageList:
+    def rows(offset: int, limit: int) -> list[MessageRow]:
+        return [MessageRow(*row) for row in prepared.rows((*shape, offset, limit), **values)]
+
+    return MessageList(rows=rows, total=count if total is None else total)
+
+
 def message_list_for(*, user: User, peer: User | None = None, day: dt.date | None = None) -> MessageList:
     """Every message the user can see (with `peer` only, on `day` only), newest first."""
-    if peer is not None:
-        messages = Message.objects.between(user, peer).visible_to(user)
-        if day is not None:
-            messages = messages.on_day(day)
-        total = None if day is not None else _totals(user, peer)["all"]
-        return MessageList(messages.order_by(*NEWEST_FIRST), total)
-    within = Message.objects.all() if day is None else Message.objects.on_day(day)
-    total = None if day is not None else _totals(user)["all"]
-    return MessageList(within.visible_to(user), total, page=_merged(_halves(user, within), NEWEST_FIRST))
+    values, shape = _values(user, peer, day), (peer is not None, day is not None)
+    total = None if day is not None else _totals(user, peer)["all"]
+    return _list(_ALL_PAGE, shape, values, total, lambda: _all(*shape, **values).count())
 
 
 def message_sent_list(*, user: User, receiver: User | None = None, day: dt.date | None = None) -> MessageList:
     """What the user sent and still sees (to `receiver` only, on `day` only), newest first."""
-    messages = Message.objects.sent_by(user)
-    if receiver is not None:
-        messages = messages.between(user, receiver).filter(receiver=receiver)
-    if day is not None:
-        messages = messages.on_day(day)
+    values, shape = _values(user, receiver, day), (receiver is not None, day is not None)
     total = None if day is not None else _totals(user, receiver)["sent"]
-    return MessageList(messages.order_by(*NEWEST_FIRST), total)
+    return _list(_SENT_PAGE, shape, values, total, lambda: _sent(*shape, **values).count())
 
 
 def message_received_list(
@@ -166,19 +206,13 @@ def message_received_list(
 ) -> MessageList:
     """What the user received and still sees (from `sender` only, on `day` only, unread or read
     only), newest first."""
-    messages = Message.objects.received_by(user)
-    if sender is not None:
-        messages = messages.between(user, sender).filter(sender=sender)
-    if day is not None:
-        messages = messages.on_day(day)
-    if unread is not None:
-        messages = messages.filter(read_at__isnull=unread)
+    values, shape = _values(user, sender, day), (sender is not None, day is not None, unread)
     total = None
     if day is None:
         counts = _totals(user, sender)
         read = counts["received"] - counts["unread"]
         total = {None: counts["received"], True: counts["unread"], False: read}[unread]
-    return MessageList(messages.order_by(*NEWEST_FIRST), total)
+    return _list(_RECEIVED_PAGE, shape, values, total, lambda: _received(*shape, **values).count())
 
 
 def message_visible_to(*, user: User) -> MessageQuerySet:
@@ -204,10 +238,18 @@ class SyncBatch:
     has_more: bool
 
 
+_SYNC_PAGE = Prepared(
+    lambda limit, *, user, since: _merged(
+        _halves(user, Message.objects.filter(id__gt=since)), 0, limit, ("id",)
+    ),
+    ids=("user", "since"),
+)
+
+
 def message_sync_for(*, user: User, since: int, limit: int) -> SyncBatch:
     """Up to `limit` messages the user can see with an id above `since`, oldest first, and the
     `since` to ask with next time."""
-    rows = _merged(_halves(user, Message.objects.filter(id__gt=since)), ("id",))(0, limit + 1)
+    rows = [MessageRow(*row) for row in _SYNC_PAGE.rows((limit + 1,), user=user, since=since)]
     messages = rows[:limit]
     return SyncBatch(
         messages=messages, next_since=messages[-1].pk if messages else since, has_more=len(rows) > limit
@@ -220,14 +262,19 @@ class UnreadCounts:
     by_sender: dict[str, int]
 
 
-def unread_counts_for(*, user: User) -> UnreadCounts:
-    """How many received messages the user has neither read nor deleted, in all and per sender."""
-    rows = (
+_UNREAD = Prepared(
+    lambda *, user: (
         Conversation.objects.filter(owner=user, unread__gt=0)
         .order_by("peer__username")
         .values_list("peer__username", "unread")
-    )
-    by_sender = dict(rows)
+    ),
+    ids=("user",),
+)
+
+
+def unread_counts_for(*, user: User) -> UnreadCounts:
+    """How many received messages the user has neither read nor deleted, in all and per sender."""
+    by_sender = dict(_UNREAD.rows(user=user))
     return UnreadCounts(count=sum(by_sender.values()), by_sender=by_sender)
 
 
@@ -238,6 +285,22 @@ class ConversationEntry:
     unread: int
 
 
+def _conversations(*, user) -> QuerySet[Conversation]:
+    return Conversation.objects.filter(owner=user, last_message__isnull=False)
+
+
+_CONVERSATION_PAGE = Prepared(
+    lambda offset, limit, *, user: (
+        _conversations(user=user)
+        .order_by("-last_message")
+        .values_list("unread", *(f"last_message__{column}" for column in _ROW_COLUMNS))[
+            offset : offset + limit
+        ]
+    ),
+    ids=("user",),
+)
+
+
 @dataclass(frozen=True)
 class ConversationList:
     """The user's conversations to page through, as Django's Paginator takes them; counting them
@@ -245,19 +308,18 @@ class ConversationList:
 
     user: User
 
-    def _rows(self) -> QuerySet[Conversation]:
-        return Conversation.objects.filter(owner=self.user, last_message__isnull=False)
-
     def count(self) -> int:
-        return self._rows().count()
+        return _conversations(user=self.user).count()
 
     def __len__(self) -> int:
         return self.count()
 
     def __getitem__(self, index: slice) -> list[ConversationEntry]:
-        columns = ("unread", *(f"last_message__{column}" for column in _ROW_COLUMNS))
+        start, stop = index.start or 0, index.stop
+        if stop <= start:
+            return []
         entries = []
-        for unread, *message in self._rows().order_by("-last_message").values_list(*columns)[index]:
+        for unread, *message in _CONVERSATION_PAGE.rows((start, stop - start), user=self.user):
             last = MessageRow(*message)
             peer = last.sender if last.receiver_id == self.user.pk else last.receiver
             entries.append(ConversationEntry(peer=peer, last_message=last, unread=unread))
