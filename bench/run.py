@@ -56,6 +56,14 @@ def call(port: int, method: str, path: str, body: dict | None = None, token: str
     return response.status, (json.loads(data) if data else None)
 
 
+def drain(port: int) -> None:
+    """Returns once the server answers a request (any status): whatever was queued is done."""
+    conn = http.client.HTTPConnection(HOST, port, timeout=120)
+    conn.request("GET", "/api/none")
+    conn.getresponse().read()
+    conn.close()
+
+
 def wait_until_up(port: int, path: str, seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -133,7 +141,7 @@ def wrk(port: int, scenario: Scenario, args) -> dict:
     out = subprocess.run(command, env=env, capture_output=True, text=True, timeout=args.duration + 60)
     # Requests still in the server when wrk stops (a login takes a second) would otherwise eat
     # into the next run: wait until the server answers again.
-    call(port, "GET", "/api/none")
+    drain(port)
     line = next((x for x in out.stdout.splitlines() if x.startswith("BENCH ")), None)
     if line is None:
         raise SystemExit(f"wrk gave no result for {scenario.name}:\n{out.stdout}\n{out.stderr}")
