@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.db.models.expressions import RawSQL
 
 from accounts.models import User
@@ -152,6 +152,24 @@ _SENT_PAGE = Prepared(lambda *shape, **v: _page(_sent(*shape[:2], **v), *shape[2
 _RECEIVED_PAGE = Prepared(lambda *shape, **v: _page(_received(*shape[:3], **v), *shape[3:]), **_VALUES)
 
 
+def _count_by(messages: MessageQuerySet, party: str) -> QuerySet:
+    # COUNT grouped by the one party every row shares: the one-row form of .count() a values_list
+    # query can take.
+    return messages.order_by().values_list(party).annotate(n=Count("id")).values_list("n")
+
+
+_SENT_COUNT = Prepared(lambda *shape, **v: _count_by(_sent(*shape, **v), "sender"), **_VALUES)
+_RECEIVED_COUNT = Prepared(lambda *shape, **v: _count_by(_received(*shape, **v), "receiver"), **_VALUES)
+
+
+def _counter(prepared: Prepared, shape: tuple, values: dict) -> Callable[[], int]:
+    def count() -> int:
+        rows = prepared.rows(shape, **values)
+        return rows[0][0] if rows else 0
+
+    return count
+
+
 _TOTALS_SQL = """
 SELECT COALESCE(SUM(sent), 0), COALESCE(SUM(received), 0), COALESCE(SUM(unread), 0),
        COALESCE(SUM(CASE WHEN peer_id = owner_id THEN received ELSE 0 END), 0)
@@ -198,7 +216,7 @@ def message_sent_list(*, user: User, receiver: User | None = None, day: dt.date 
     """What the user sent and still sees (to `receiver` only, on `day` only), newest first."""
     values, shape = _values(user, receiver, day), (receiver is not None, day is not None)
     total = None if day is not None else _totals(user, receiver)["sent"]
-    return _list(_SENT_PAGE, shape, values, total, lambda: _sent(*shape, **values).count())
+    return _list(_SENT_PAGE, shape, values, total, _counter(_SENT_COUNT, shape, values))
 
 
 def message_received_list(
@@ -212,7 +230,7 @@ def message_received_list(
         counts = _totals(user, sender)
         read = counts["received"] - counts["unread"]
         total = {None: counts["received"], True: counts["unread"], False: read}[unread]
-    return _list(_RECEIVED_PAGE, shape, values, total, lambda: _received(*shape, **values).count())
+    return _list(_RECEIVED_PAGE, shape, values, total, _counter(_RECEIVED_COUNT, shape, values))
 
 
 def message_visible_to(*, user: User) -> MessageQuerySet:
