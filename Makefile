@@ -41,8 +41,10 @@ format: $(VENV)/.dev
 schema: $(VENV)/.runtime
 	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file /dev/null
 
+# SQLite and PostgreSQL side by side with the reference app, and the scale table on SQLite; the
+# PostgreSQL database in BENCH_POSTGRES_URL (default oms_bench on 127.0.0.1) is dropped and re-created.
 bench: $(VENV)/.dev
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py --databases sqlite,postgres --reference --scale sqlite --rounds 3 --duration 2 $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache .hypothesis test_db.sqlite3*

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from knox.views import LoginView as KnoxLoginView
 from knox.views import LogoutAllView as KnoxLogoutAllView
 from knox.views import LogoutView as KnoxLogoutView
 from rest_framework import status
 from rest_framework.permissions import AllowAny
 
+from accounts.authentication import TokenAuthentication
 from accounts.serializers import (
     AuthResponseSerializer,
     LoginSerializer,
     RegisterSerializer,
 )
-from accounts.services import user_authenticate, user_register
+from accounts.services import token_delete_expired, user_authenticate, user_register
 from oms.serializers import UNAUTHORIZED, ErrorSerializer, ValidationErrorSerializer
 from oms.throttling import AuthRateThrottle
 
@@ -68,21 +69,23 @@ class LoginApi(_TokenIssuingApi):
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         request.user = user_authenticate(request=request._request, **serializer.validated_data)
+        token_delete_expired(user=request.user)
         return super().post(request, format=format)
 
 
-class LogoutApi(KnoxLogoutView):
-    @extend_schema(
+@extend_schema_view(
+    post=extend_schema(
         operation_id="auth_logout",
         request=None,
         responses={204: OpenApiResponse(description="This token no longer works."), 401: UNAUTHORIZED},
     )
-    def post(self, request, format=None):
-        return super().post(request, format=format)
+)
+class LogoutApi(KnoxLogoutView):
+    authentication_classes = (TokenAuthentication,)
 
 
-class LogoutAllApi(KnoxLogoutAllView):
-    @extend_schema(
+@extend_schema_view(
+    post=extend_schema(
         operation_id="auth_logoutall",
         request=None,
         responses={
@@ -90,5 +93,6 @@ class LogoutAllApi(KnoxLogoutAllView):
             401: UNAUTHORIZED,
         },
     )
-    def post(self, request, format=None):
-        return super().post(request, format=format)
+)
+class LogoutAllApi(KnoxLogoutAllView):
+    authentication_classes = (TokenAuthentication,)

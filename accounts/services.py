@@ -9,8 +9,9 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.crypto import salted_hmac
-from knox.models import AuthToken
+from knox.models import AuthToken, get_token_model
 from rest_framework.exceptions import ValidationError
 
 from accounts.models import User
@@ -79,3 +80,9 @@ def user_tokens_revoke(*, user: User, reason: str) -> int:
             extra={"user": user.username, "count": revoked, "reason": reason},
         )
     return revoked
+
+
+def token_delete_expired(*, user: User) -> int:
+    """Drop the user's expired tokens; returns how many. Run at login, so that requests need not."""
+    deleted, _ = get_token_model().objects.filter(user=user, expiry__lt=timezone.now()).delete()
+    return deleted

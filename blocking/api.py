@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -14,22 +14,21 @@ from blocking.services import block_create, block_delete
 from oms.serializers import UNAUTHORIZED, ErrorSerializer, ValidationErrorSerializer
 
 
-class BlockListCreateApi(generics.ListAPIView):
-    serializer_class = BlockSerializer
-    queryset = Block.objects.none()  # names the model for the schema; get_queryset scopes it
-
-    def get_queryset(self):
-        return block_list_for(user=self.request.user)
-
-    @extend_schema(
+@extend_schema_view(
+    get=extend_schema(
         responses={
             200: BlockSerializer(many=True),
             401: UNAUTHORIZED,
             404: OpenApiResponse(ErrorSerializer, description="A page past the end."),
         }
     )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+)
+class BlockListCreateApi(generics.ListAPIView):
+    serializer_class = BlockSerializer
+    queryset = Block.objects.none()  # names the model for the schema; get_queryset scopes it
+
+    def get_queryset(self):
+        return block_list_for(user=self.request.user)
 
     @extend_schema(
         request=BlockCreateSerializer,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Exists, QuerySet
 
 from accounts.models import User
 from blocking.models import Block
@@ -11,6 +11,11 @@ from blocking.models import Block
 def is_blocked(*, sender: User, receiver: User) -> bool:
     """Whether `receiver` blocks `sender`, so that sender's messages to receiver are refused."""
     return Block.objects.filter(blocker=receiver, blocked=sender).exists()
+
+
+def block_of(*, sender: User, receiver: User) -> Exists:
+    """`is_blocked` as an expression, for a query that reads it along with something else."""
+    return Exists(Block.objects.filter(blocker=receiver, blocked=sender))
 
 
 def block_list_for(*, user: User) -> QuerySet[Block]:

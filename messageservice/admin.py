@@ -3,6 +3,7 @@
 from django.contrib import admin
 
 from messageservice.models import IdempotencyKey, Message
+from messageservice.services import message_purge
 
 
 @admin.register(Message)
@@ -23,6 +24,13 @@ class MessageAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    # Deleting goes through the service, so the parties' conversation rows stay exact.
+    def delete_model(self, request, obj):
+        message_purge(messages=Message.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset):
+        message_purge(messages=queryset)
 
     readonly_fields = (
         "sender",

@@ -2,26 +2,23 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.selectors import UNKNOWN_USER, user_get_by_username
-from messageservice.filters import (
-    MessageFilter,
-    ReceivedMessageFilter,
-    SentMessageFilter,
-)
-from messageservice.models import IdempotencyKey, Message
+from messageservice.filters import MessageFilter, ReceivedMessageFilter, SentMessageFilter, query_of
+from messageservice.models import Conversation, IdempotencyKey, Message
 from messageservice.selectors import (
-    conversation_entries,
+    MessageList,
     conversation_list_for,
     message_between,
     message_list_for,
-    message_received_by,
-    message_sent_by,
+    message_received_list,
+    message_rows,
+    message_sent_list,
     message_sync_for,
     message_visible_to,
     unread_counts_for,
@@ -36,8 +33,12 @@ from messageservice.serializers import (
     SyncQuerySerializer,
     SyncSerializer,
     UnreadCountSerializer,
+    conversation_data,
+    message_data,
+    sync_data,
 )
 from messageservice.services import (
+    IDEMPOTENCY_WINDOW,
     message_delete,
     message_mark_delivered,
     message_mark_read,
@@ -49,6 +50,7 @@ from oms.serializers import UNAUTHORIZED, ErrorSerializer, ValidationErrorSerial
 from oms.throttling import SendRateThrottle
 
 IDEMPOTENCY_KEY_MAX_LENGTH = IdempotencyKey._meta.get_field("key").max_length
+IDEMPOTENCY_WINDOW_HOURS = int(IDEMPOTENCY_WINDOW.total_seconds() // 3600)
 
 INVALID = OpenApiResponse(ValidationErrorSerializer, description="Invalid input; see the field errors.")
 NOT_FOUND = OpenApiResponse(ErrorSerializer, description="Not found, or not yours.")
@@ -60,19 +62,26 @@ LIST_RESPONSES = {
 }
 
 
-class DeliveringListApi(generics.ListAPIView):
+class MessageListApi(generics.ListAPIView):
     """A list of messages: showing a page to its receiver marks those messages delivered."""
 
     serializer_class = MessageSerializer
     queryset = Message.objects.none()  # names the model for the schema; get_queryset scopes it
 
-    def paginate_queryset(self, queryset):
-        page = super().paginate_queryset(queryset)
-        _deliver(self.request, page)
-        return page
+    def get_queryset(self):
+        return message_visible_to(user=self.request.user)
+
+    def query(self) -> dict:
+        """The list's filters from the query string, validated by its FilterSet (None where absent)."""
+        return query_of(self.filterset_class, self.request.query_params)
+
+    def page_response(self, messages: MessageList) -> Response:
+        page = self.paginate_queryset(messages)
+        deliver(self.request, page)
+        return self.get_paginated_response([message_data(message) for message in page])
 
 
-def _deliver(request, messages) -> None:
+def deliver(request, messages) -> None:
     """Messages in a GET answer have reached their receiver; a HEAD answer carries none."""
     if request.method == "GET":
         message_mark_delivered(user=request.user, messages=messages)
@@ -90,26 +99,9 @@ def _idempotency_key(request) -> str | None:
     return key
 
 
-class MessageListCreateApi(DeliveringListApi):
-    filterset_class = MessageFilter
-    throttle_classes = (SendRateThrottle,)
-
-    def get_queryset(self):
-        # Every message: the FilterSet narrows these by peer and date, then filter_queryset
-        # narrows them to the user's own. Lists always go through filter_queryset.
-        return Message.objects.all()
-
-    def filter_queryset(self, queryset):
-        return message_list_for(user=self.request.user, within=super().filter_queryset(queryset))
-
-    @extend_schema(
-        operation_id="message_list",
-        responses=LIST_RESPONSES,
-    )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
-
-    @extend_schema(
+@extend_schema_view(
+    get=extend_schema(operation_id="message_list", responses=LIST_RESPONSES),
+    post=extend_schema(
         operation_id="message_send",
         request=MessageCreateSerializer,
         parameters=[
@@ -118,8 +110,9 @@ class MessageListCreateApi(DeliveringListApi):
                 location=OpenApiParameter.HEADER,
                 required=False,
                 description=(
-                    "Up to 255 characters. Repeating a send with the same key within 24 hours returns "
-                    "the first message, with the header Idempotent-Replayed: true, and stores nothing new."
+                    f"Up to {IDEMPOTENCY_KEY_MAX_LENGTH} characters. Repeating a send with the same key "
+                    f"within {IDEMPOTENCY_WINDOW_HOURS} hours returns the first message, with the header "
+                    "Idempotent-Replayed: true, and stores nothing new."
                 ),
             )
         ],
@@ -135,7 +128,16 @@ class MessageListCreateApi(DeliveringListApi):
                 ErrorSerializer, description="Too many sends; retry after Retry-After seconds."
             ),
         },
-    )
+    ),
+)
+class MessageListCreateApi(MessageListApi):
+    filterset_class = MessageFilter
+    throttle_classes = (SendRateThrottle,)
+
+    def get(self, request):
+        query = self.query()
+        return self.page_response(message_list_for(user=request.user, peer=query["peer"], day=query["date"]))
+
     def post(self, request):
         serializer = MessageCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -149,32 +151,40 @@ class MessageListCreateApi(DeliveringListApi):
         return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED, headers=headers)
 
 
-class MessageSentListApi(DeliveringListApi):
+@extend_schema_view(get=extend_schema(responses={**LIST_RESPONSES, 404: NOT_FOUND}))
+class MessageSentListApi(MessageListApi):
     filterset_class = SentMessageFilter
 
-    def get_queryset(self):
-        return message_sent_by(user=self.request.user)
-
-    @extend_schema(
-        responses={200: MessageSerializer(many=True), 400: INVALID, 401: UNAUTHORIZED, 404: NOT_FOUND}
-    )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+    def get(self, request):
+        query = self.query()
+        return self.page_response(
+            message_sent_list(user=request.user, receiver=query["receiver"], day=query["date"])
+        )
 
 
-class MessageReceivedListApi(DeliveringListApi):
+@extend_schema_view(get=extend_schema(responses={**LIST_RESPONSES, 404: NOT_FOUND}))
+class MessageReceivedListApi(MessageListApi):
     filterset_class = ReceivedMessageFilter
 
-    def get_queryset(self):
-        return message_received_by(user=self.request.user)
+    def get(self, request):
+        query = self.query()
+        return self.page_response(
+            message_received_list(
+                user=request.user, sender=query["sender"], day=query["date"], unread=query["unread"]
+            )
+        )
 
-    @extend_schema(
-        responses={200: MessageSerializer(many=True), 400: INVALID, 401: UNAUTHORIZED, 404: NOT_FOUND}
-    )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
 
-
+@extend_schema_view(
+    get=extend_schema(responses={200: MessageSerializer, 401: UNAUTHORIZED, 404: NOT_FOUND}),
+    delete=extend_schema(
+        responses={
+            204: OpenApiResponse(description="Gone for you; the other party keeps it."),
+            401: UNAUTHORIZED,
+            404: NOT_FOUND,
+        }
+    ),
+)
 class MessageDetailApi(generics.RetrieveDestroyAPIView):
     serializer_class = MessageSerializer
     queryset = Message.objects.none()
@@ -182,29 +192,22 @@ class MessageDetailApi(generics.RetrieveDestroyAPIView):
     def get_queryset(self):
         return message_visible_to(user=self.request.user)
 
-    @extend_schema(responses={200: MessageSerializer, 401: UNAUTHORIZED, 404: NOT_FOUND})
     def get(self, request, *args, **kwargs):
         message = self.get_object()
-        _deliver(request, [message])
+        deliver(request, [message])
         return Response(MessageSerializer(message).data)
 
-    @extend_schema(
-        responses={
-            204: OpenApiResponse(description="Gone for you; the other party keeps it."),
-            401: UNAUTHORIZED,
-            404: NOT_FOUND,
-        }
-    )
     def delete(self, request, pk: str):
         message_delete(user=request.user, message_id=int(pk))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class MessageReadApi(APIView):
-    @extend_schema(
-        request=MessageReadSerializer,
-        responses={200: MarkedSerializer, 400: INVALID, 401: UNAUTHORIZED},
+@extend_schema_view(
+    post=extend_schema(
+        request=MessageReadSerializer, responses={200: MarkedSerializer, 400: INVALID, 401: UNAUTHORIZED}
     )
+)
+class MessageReadApi(APIView):
     def post(self, request):
         serializer = MessageReadSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -218,28 +221,35 @@ class MessageReadApi(APIView):
         return Response({"marked": marked})
 
 
+@extend_schema_view(get=extend_schema(responses={200: UnreadCountSerializer, 401: UNAUTHORIZED}))
 class MessageUnreadApi(APIView):
-    @extend_schema(responses={200: UnreadCountSerializer, 401: UNAUTHORIZED})
     def get(self, request):
-        return Response(unread_counts_for(user=request.user))
+        return Response(UnreadCountSerializer(unread_counts_for(user=request.user)).data)
 
 
+@extend_schema_view(
+    get=extend_schema(responses={200: ConversationSerializer(many=True), 401: UNAUTHORIZED, 404: NOT_FOUND})
+)
 class ConversationListApi(generics.ListAPIView):
     serializer_class = ConversationSerializer
-    queryset = Message.objects.none()
+    queryset = Conversation.objects.none()
 
     def get_queryset(self):
         return conversation_list_for(user=self.request.user)
 
-    @extend_schema(responses={200: ConversationSerializer(many=True), 401: UNAUTHORIZED, 404: NOT_FOUND})
     def get(self, request, *args, **kwargs):
-        rows = self.paginate_queryset(self.get_queryset())
-        entries = conversation_entries(user=request.user, rows=rows)
-        _deliver(request, [e["last_message"] for e in entries])
-        return self.get_paginated_response(ConversationSerializer(entries, many=True).data)
+        entries = self.paginate_queryset(self.get_queryset())
+        deliver(request, [entry.last_message for entry in entries])
+        return self.get_paginated_response([conversation_data(entry) for entry in entries])
 
 
-class ConversationDetailApi(DeliveringListApi):
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="conversation_messages",
+        responses={200: ConversationMessageSerializer(many=True), 401: UNAUTHORIZED, 404: NOT_FOUND},
+    )
+)
+class ConversationDetailApi(MessageListApi):
     pagination_class = NewestFirstCursorPagination
 
     def get_queryset(self):
@@ -248,22 +258,21 @@ class ConversationDetailApi(DeliveringListApi):
             raise NotFound(UNKNOWN_USER)
         return message_between(user=self.request.user, peer=peer)
 
-    @extend_schema(
-        operation_id="conversation_messages",
-        responses={200: ConversationMessageSerializer(many=True), 401: UNAUTHORIZED, 404: NOT_FOUND},
-    )
     def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+        page = message_rows(self.paginate_queryset(self.get_queryset()))
+        deliver(request, page)
+        return self.get_paginated_response([message_data(message) for message in page])
 
 
-class SyncApi(APIView):
-    @extend_schema(
-        parameters=[SyncQuerySerializer],
-        responses={200: SyncSerializer, 400: INVALID, 401: UNAUTHORIZED},
+@extend_schema_view(
+    get=extend_schema(
+        parameters=[SyncQuerySerializer], responses={200: SyncSerializer, 400: INVALID, 401: UNAUTHORIZED}
     )
+)
+class SyncApi(APIView):
     def get(self, request):
         query = SyncQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         batch = message_sync_for(user=request.user, **query.validated_data)
-        _deliver(request, batch["messages"])
-        return Response(SyncSerializer(batch).data)
+        deliver(request, batch.messages)
+        return Response(sync_data(batch))

@@ -149,9 +149,11 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not an in-memory database, so tests can exercise concurrent connections;
     # one per test process, so parallel runs never share it.
     _db.setdefault("TEST", {})["NAME"] = str(Path(tempfile.gettempdir()) / f"oms-test-{os.getpid()}.sqlite3")
-else:
-    _db["CONN_MAX_AGE"] = _env(env.int, "DATABASE_CONN_MAX_AGE", default=60)
-    _db["CONN_HEALTH_CHECKS"] = True
+# Opening a connection costs more than a request's queries (on SQLite too: the file, the pragmas,
+# the schema), so each worker keeps its own open between requests.
+_db["CONN_MAX_AGE"] = _env(env.int, "DATABASE_CONN_MAX_AGE", default=60)
+_db["CONN_HEALTH_CHECKS"] = True
+if _db["ENGINE"] == "django.db.backends.postgresql":
     # A database that accepts connections but never answers must fail a request fast, not hang
     # the worker until the server kills it.
     _connect_timeout = _env(env.int, "DATABASE_CONNECT_TIMEOUT", default=5)
@@ -253,7 +255,7 @@ THROTTLE_AUTH_RATE = _env_rate("THROTTLE_AUTH_RATE", default="30/minute")
 THROTTLE_SEND_RATE = _env_rate("THROTTLE_SEND_RATE", default="60/minute")
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["knox.auth.TokenAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.TokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [

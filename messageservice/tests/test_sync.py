@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from messageservice.models import Message
 from messageservice.tests.factories import MessageFactory
-from messageservice.tests.helpers import detail, send
+from messageservice.tests.helpers import assert_conversations_exact, detail, send
 
 pytestmark = pytest.mark.django_db
 
@@ -157,10 +157,10 @@ def test_sync_costs_the_same_queries_for_1_or_20_messages(
     alices, carols = client_for(alice), client_for(carol)
     MessageFactory(sender=bob, receiver=alice)
     MessageFactory.create_batch(20, sender=bob, receiver=carol)
-    # Token lookup + cleanup, the messages, sender and receiver names, one delivery update.
-    with django_assert_num_queries(6):
+    # Token with its user, the messages with their usernames, one delivery update.
+    with django_assert_num_queries(3):
         assert len(sync(alices, limit=20)["messages"]) == 1
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(3):
         assert len(sync(carols, limit=20)["messages"]) == 20
 
 
@@ -240,6 +240,7 @@ def test_repeated_sync_sees_each_visible_message_exactly_once_in_id_order(
         assert sync(syncing, since=since) == {"messages": [], "next_since": since, "has_more": False}
         # From scratch, a new device gets exactly what alice can see now.
         assert sync_all(client_for(alice), limit=final_limit)[0] == sorted(visible_now)
+        assert_conversations_exact()
         transaction.set_rollback(True)
     assert not Message.objects.exists()
 

@@ -208,7 +208,8 @@ def test_unexpected_error_in_a_service_is_a_json_500_and_stores_nothing(client_f
     def explode(**kwargs):
         raise RuntimeError("boom SELECT secret")
 
-    monkeypatch.setattr("messageservice.services.is_blocked", explode)
+    # Fails after the insert, inside the send's transaction: the message must not stay behind.
+    monkeypatch.setattr("messageservice.services.conversation_add", explode)
     response = client_for(alice).post(MESSAGES, {"receiver": "bob", "content": "hi"}, format="json")
     assert_generic_500(response)
     assert not Message.objects.exists()
