@@ -204,7 +204,7 @@ def main() -> None:
     readers, sender_tokens = seed(env, run, args.sockets, args.senders)
     server = subprocess.Popen(
         [str(Path(PYTHON).parent / "gunicorn"), "--config", "gunicorn.conf.py"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=ROOT, env=env, stdout=(workdir / "server.log").open("w"), stderr=subprocess.STDOUT,
     )  # fmt: skip
     try:
         wait_until_up(port)
@@ -252,7 +252,9 @@ def main() -> None:
         print(f"server memory (master + workers): idle {rss_idle} MiB, "
               f"{args.sockets} sockets {rss_connected} MiB, end {rss_end} MiB")  # fmt: skip
         if lost or errors:
-            raise SystemExit("events were lost or sends failed")
+            statuses = {status: errors.count(status) for status in sorted(set(errors))}
+            log = workdir / "server.log"
+            raise SystemExit(f"events were lost or sends failed {statuses}; server log: {log}")
     finally:
         server.terminate()
         try:

@@ -141,8 +141,14 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     # one per test process, so parallel runs never share it.
     _db.setdefault("TEST", {})["NAME"] = str(Path(tempfile.gettempdir()) / f"oms-test-{os.getpid()}.sqlite3")
 else:
-    _db["CONN_MAX_AGE"] = _env(env.int, "DATABASE_CONN_MAX_AGE", default=60)
-    _db["CONN_HEALTH_CHECKS"] = True
+    # Served over ASGI, each request runs on a thread of its own, so per-thread persistent
+    # connections would pile up until PostgreSQL refuses more: one pool per process instead,
+    # handing connections to whichever thread needs one (Django's psycopg pool support).
+    _pool_size = _env(env.int, "DATABASE_POOL_SIZE", default=10)
+    if _pool_size < 1:
+        raise ImproperlyConfigured("DATABASE_POOL_SIZE must be 1 or more")
+    _db["CONN_MAX_AGE"] = 0
+    _db.setdefault("OPTIONS", {})["pool"] = {"min_size": 1, "max_size": _pool_size, "timeout": 10}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
         ("DATABASE_URL", "bogus://somewhere"),
         ("THROTTLE_AUTH_RATE", "lots"),
         ("TOKEN_TTL_HOURS", "ten"),
-        ("DATABASE_CONN_MAX_AGE", "forever"),
+        ("DATABASE_POOL_SIZE", "plenty"),
         ("LOG_FORMAT", "xml"),
         ("LOG_LEVEL", "LOUD"),
         ("TOKEN_TTL_HOURS", "0"),
@@ -28,9 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 )
 def test_a_bad_value_refuses_to_start_naming_the_variable(variable, value):
     extra = (
-        {"DATABASE_URL": "postgres://postgres@127.0.0.1:5432/oms"}
-        if variable == "DATABASE_CONN_MAX_AGE"
-        else {}
+        {"DATABASE_URL": "postgres://postgres@127.0.0.1:5432/oms"} if variable == "DATABASE_POOL_SIZE" else {}
     )
     result = run_manage("check", **extra, **{variable: value})
     assert result.returncode != 0

@@ -7,16 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from asgiref.sync import sync_to_async
-from django.conf import settings as django_settings
 from django.db import connections
 from knox.models import AuthToken
-
-
-@pytest.fixture(autouse=True, scope="session")
-def _pool_connections_do_not_outlive_a_call():
-    # The consumers read the log from a thread pool; with persistent connections those threads
-    # would keep the test database open after the run.
-    django_settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 
 @pytest.fixture
