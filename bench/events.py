@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import http.client
 import json
 import multiprocessing
@@ -146,17 +147,11 @@ async def hold_sockets(port, readers, received: dict, ready: asyncio.Event, stop
                 connected += 1
                 if connected == len(readers):
                     ready.set()
-                while not stop.is_set():
-                    try:
-                        raw = await asyncio.wait_for(ws.recv(), 1)
-                    except TimeoutError:
-                        continue
+                async for raw in ws:  # until the bench cancels this task
                     now = time.monotonic()
                     frame = json.loads(raw)
                     if frame.get("type") == "message.created":
                         received.setdefault(frame["data"]["id"], now)
-                await ws.close()
-                return
             except websockets.ConnectionClosed:
                 connected -= 1
                 continue  # reconnect: the bench counts what arrives, as a client would
@@ -236,8 +231,9 @@ def main() -> None:
             while time.monotonic() < deadline and not all(mid in received for mid, _, _ in sent):
                 await asyncio.sleep(0.2)
             rss_end = server_rss_mib(server.pid)
-            stop.set()
-            await asyncio.wait_for(holder, 30)
+            holder.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await holder
             return sent, errors, rss_connected, rss_end
 
         sent, errors, rss_connected, rss_end = asyncio.run(scenario())

@@ -123,7 +123,8 @@ class Hub:
         first = user_id not in self.waiters
         self.waiters.setdefault(user_id, set()).add(waiter)
         if first and self._layer is not None:
-            await self._layer.group_add(group_for(user_id), self._channel)
+            async with _layer_gate():
+                await self._layer.group_add(group_for(user_id), self._channel)
         return waiter
 
     async def remove(self, waiter: Waiter) -> None:
@@ -135,7 +136,8 @@ class Hub:
             del self.waiters[waiter.user_id]
             if self._layer is not None:
                 with contextlib.suppress(Exception):
-                    await self._layer.group_discard(group_for(waiter.user_id), self._channel)
+                    async with _layer_gate():
+                        await self._layer.group_discard(group_for(waiter.user_id), self._channel)
 
     # Transports --------------------------------------------------------------------------------
 
@@ -175,7 +177,8 @@ class Hub:
             await asyncio.sleep(max(60.0, settings.EVENTS_GROUP_EXPIRY_SECONDS / 4))
             for user_id in list(self.waiters):
                 with contextlib.suppress(Exception):
-                    await self._layer.group_add(group_for(user_id), self._channel)
+                    async with _layer_gate():
+                        await self._layer.group_add(group_for(user_id), self._channel)
 
     async def _listen_postgres(self) -> None:
         import psycopg
@@ -223,9 +226,10 @@ class Hub:
 
     async def publish_typing(self, *, user_id: int, frame: dict) -> None:
         if self.transport == REDIS:
-            await self._layer.group_send(
-                group_for(user_id), {"type": "events.typing", "user": user_id, "frame": frame}
-            )
+            async with _layer_gate():
+                await self._layer.group_send(
+                    group_for(user_id), {"type": "events.typing", "user": user_id, "frame": frame}
+                )
         elif self.transport == POSTGRES:
             import psycopg
 
@@ -248,6 +252,21 @@ class Hub:
 
 
 _hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub] = weakref.WeakKeyDictionary()
+_gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
+# channels-redis takes one pooled Redis connection per call, and the pool refuses more than 100:
+# 2,000 sockets connecting at once must queue for it instead of failing.
+LAYER_CONCURRENCY = 32
+
+
+def _layer_gate() -> asyncio.Semaphore:
+    loop = asyncio.get_running_loop()
+    with _hubs_lock:
+        gate = _gates.get(loop)
+        if gate is None:
+            gate = _gates[loop] = asyncio.Semaphore(LAYER_CONCURRENCY)
+        return gate
+
+
 _hubs_lock = threading.Lock()
 
 
@@ -328,8 +347,9 @@ def _group_send_all(sends: list[tuple[str, dict]]) -> None:
     layer = get_channel_layer()
 
     async def send_all() -> None:
-        for group, message in sends:
-            await layer.group_send(group, message)
+        async with _layer_gate():
+            for group, message in sends:
+                await layer.group_send(group, message)
 
     try:
         async_to_sync(send_all)()
