@@ -7,8 +7,9 @@ latency, never an event: waiters also re-read the log every EVENTS_PING_SECONDS.
 Each process runs one `Hub` per event loop that the sockets and long-polls of that process wait
 on. How a change in one process reaches the hubs of the others depends on the deployment:
 
-- with REDIS_URL: the Channels layer (channels-redis). Each hub joins the group `events.u<id>`
-  of every user it holds a waiter for, with one process channel; a publish is a group_send.
+- with REDIS_URL: the Channels layer (channels-redis, pub/sub). Each hub joins the group
+  `events.u<id>` of every user it holds a waiter for, with one process channel; a publish is a
+  group_send, one PUBLISH.
 - PostgreSQL without Redis: LISTEN/NOTIFY. The statement that writes the events also NOTIFYs
   (delivered by PostgreSQL at commit); each hub keeps one connection that LISTENs.
 - SQLite without Redis: one thread per hub watches the event table (EVENTS_SQLITE_POLL_SECONDS).
@@ -78,7 +79,7 @@ class Hub:
         self.loop = loop
         self.waiters: dict[int, set[Waiter]] = {}
         self.transport = transport()
-        self._started = False
+        self._starting: asyncio.Future | None = None
         self._tasks: list[asyncio.Task] = []
         self._stop = threading.Event()
         self._layer = None
@@ -142,16 +143,18 @@ class Hub:
     # Transports --------------------------------------------------------------------------------
 
     async def _start(self) -> None:
-        if self._started:
-            return
-        self._started = True
+        # Many sockets connect at once: all of them wait for the one start.
+        if self._starting is None:
+            self._starting = asyncio.ensure_future(self._start_once())
+        await asyncio.shield(self._starting)
+
+    async def _start_once(self) -> None:
         if self.transport == REDIS:
             from channels.layers import get_channel_layer
 
             self._layer = get_channel_layer()
             self._channel = await self._layer.new_channel("events.hub.")
             self._tasks.append(asyncio.create_task(self._receive_layer()))
-            self._tasks.append(asyncio.create_task(self._refresh_groups()))
         elif self.transport == POSTGRES:
             self._tasks.append(asyncio.create_task(self._listen_postgres()))
         else:
@@ -170,15 +173,6 @@ class Hub:
                 self.wake("*")  # something may have been missed: everyone re-reads the log
                 continue
             self.dispatch(message)
-
-    async def _refresh_groups(self) -> None:
-        # Group membership expires in Redis; renew it while we still hold waiters.
-        while True:
-            await asyncio.sleep(max(60.0, settings.EVENTS_GROUP_EXPIRY_SECONDS / 4))
-            for user_id in list(self.waiters):
-                with contextlib.suppress(Exception):
-                    async with _layer_gate():
-                        await self._layer.group_add(group_for(user_id), self._channel)
 
     async def _listen_postgres(self) -> None:
         import psycopg

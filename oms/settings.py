@@ -178,23 +178,15 @@ for _name in ("EVENTS_PING_SECONDS", "EVENTS_SEND_TIMEOUT_SECONDS", "EVENTS_AUTH
               "EVENTS_SQLITE_POLL_SECONDS"):  # fmt: skip
     if not globals()[_name] > 0:
         raise ImproperlyConfigured(f"{_name} must be a positive number of seconds")
-EVENTS_GROUP_EXPIRY_SECONDS = 86400
 if REDIS_URL:
     EVENTS_TRANSPORT = "redis"
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {
-                # redis-py's default read timeout (5 s) equals channels-redis's blocking pop
-                # (5 s): give the reads room so an idle process does not see spurious timeouts.
-                "hosts": [{"address": REDIS_URL, "socket_timeout": 15}],
-                "prefix": "oms-events:",
-                # Wake-ups only: one message per process holding a user, not per socket. A full or
-                # expired channel drops a wake-up, which costs latency (waiters re-read the log).
-                "capacity": 10_000,
-                "expiry": 30,
-                "group_expiry": EVENTS_GROUP_EXPIRY_SECONDS,
-            },
+            # Redis pub/sub: a wake-up is one PUBLISH, pushed to the processes that subscribed to
+            # that user's group; nothing is stored, so there is no capacity or expiry to overflow.
+            # A wake-up lost while a process reconnects costs latency: waiters re-read the log.
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 15}], "prefix": "oms-events"},
         }
     }
 else:
