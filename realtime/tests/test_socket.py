@@ -8,6 +8,7 @@ import threading
 
 import pytest
 from channels.testing.websocket import WebsocketCommunicator
+from django.db import connections
 
 from blocking.services import block_create, block_delete
 from events import notify
@@ -139,8 +140,11 @@ def test_concurrent_sends_arrive_exactly_once_and_in_id_order(run, alice, bob, c
     senders = [alice, carol]
 
     def burst(sender):
-        for i in range(15):
-            message_send(sender=sender, receiver_username="bob", content=f"{sender.username}{i}")
+        try:
+            for i in range(15):
+                message_send(sender=sender, receiver_username="bob", content=f"{sender.username}{i}")
+        finally:
+            connections.close_all()  # as a request thread does
 
     async def scenario():
         ws = socket(token_for(bob), since=0)
