@@ -171,6 +171,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20, help="how long to send")
     parser.add_argument("--senders", type=int, default=20, help="sending users")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--ping", type=float, default=None, help="EVENTS_PING_SECONDS for the server")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="oms-bench-events-"))
@@ -192,6 +193,8 @@ def main() -> None:
             "WEB_CONCURRENCY": str(args.workers),
         }
     )
+    if args.ping:
+        env["EVENTS_PING_SECONDS"] = str(args.ping)
     if os.environ.get("BENCH_REDIS_URL"):
         env["REDIS_URL"] = os.environ["BENCH_REDIS_URL"]
     subprocess.run([PYTHON, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import sqlite3
 import threading
 import weakref
@@ -52,8 +53,10 @@ def group_for(user_id: int) -> str:
 class Waiter:
     """One socket's or long-poll's view of its user's wake-ups. Never grows: a flag and a short deque."""
 
-    def __init__(self, user_id: int):
+    def __init__(self, user_id: int, digest: str | None = None):
         self.user_id = user_id
+        self.digest = digest  # the socket's token, checked by the hub's sweep
+        self.last_id = 0  # the newest event id its client has been given
         self.woken = asyncio.Event()
         self.recheck_auth = False
         self.ephemeral: deque[dict] = deque(maxlen=EPHEMERAL_BACKLOG)
@@ -118,9 +121,9 @@ class Hub:
 
     # Waiters -----------------------------------------------------------------------------------
 
-    async def add(self, user_id: int) -> Waiter:
+    async def add(self, user_id: int, digest: str | None = None) -> Waiter:
         await self._start()
-        waiter = Waiter(user_id)
+        waiter = Waiter(user_id, digest)
         first = user_id not in self.waiters
         self.waiters.setdefault(user_id, set()).add(waiter)
         if first and self._layer is not None:
@@ -149,6 +152,7 @@ class Hub:
         await asyncio.shield(self._starting)
 
     async def _start_once(self) -> None:
+        self._tasks.append(asyncio.create_task(self._sweep()))
         if self.transport == REDIS:
             from channels.layers import get_channel_layer
 
@@ -173,6 +177,52 @@ class Hub:
                 self.wake("*")  # something may have been missed: everyone re-reads the log
                 continue
             self.dispatch(message)
+
+    async def _sweep(self) -> None:
+        """The safety net, once per EVENTS_PING_SECONDS for the whole process, not per socket.
+
+        Wakes every waiter whose user has an event newer than what its client was given (so a
+        lost wake-up costs latency, never an event), and makes the sockets whose token no
+        longer works (logged out elsewhere, expired, password changed, user deactivated) check
+        it and close.
+        """
+        from asgiref.sync import sync_to_async
+
+        from accounts.selectors import token_digests_live
+        from events.selectors import event_latest_ids
+
+        def check(user_ids: list[int], digests: list[str]) -> tuple[dict[int, int], set[str]]:
+            from django.db import close_old_connections
+
+            close_old_connections()
+            try:
+                latest: dict[int, int] = {}
+                live: set[str] = set()
+                for i in range(0, max(len(user_ids), len(digests)), 500):
+                    latest |= event_latest_ids(user_ids=user_ids[i : i + 500]) if user_ids[i:] else {}
+                    live |= token_digests_live(digests=digests[i : i + 500]) if digests[i:] else set()
+                return latest, live
+            finally:
+                close_old_connections()
+
+        while True:
+            await asyncio.sleep(settings.EVENTS_PING_SECONDS * random.uniform(0.9, 1.1))  # noqa: S311
+            waiters = [w for ws in list(self.waiters.values()) for w in ws]
+            if not waiters:
+                continue
+            try:
+                latest, live = await sync_to_async(check, thread_sensitive=False)(
+                    sorted({w.user_id for w in waiters}), sorted({w.digest for w in waiters if w.digest})
+                )
+            except Exception:
+                logger.warning("event sweep failed; waking every waiter", exc_info=True)
+                latest, live = {w.user_id: 2**63 - 1 for w in waiters}, {w.digest for w in waiters}
+            for waiter in waiters:
+                if waiter.digest is not None and waiter.digest not in live:
+                    waiter.recheck_auth = True
+                    waiter.wake()
+                elif latest.get(waiter.user_id, 0) > waiter.last_id:
+                    waiter.wake()
 
     async def _listen_postgres(self) -> None:
         import psycopg

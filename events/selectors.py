@@ -26,3 +26,18 @@ def event_since_is_kept(*, since: int) -> bool:
     """Whether the log still holds everything after `since`; if not, the client resyncs from the lists."""
     horizon = EventHorizon.objects.filter(pk=1).values_list("purged_through", flat=True).first()
     return since >= (horizon or 0)
+
+
+def event_latest_ids(*, user_ids: list[int]) -> dict[int, int]:
+    """The newest event id of each of these users (one index probe each), for the users that have one."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import OuterRef, Subquery
+
+    newest = Event.objects.filter(user_id=OuterRef("pk")).order_by("-id").values("id")[:1]
+    rows = (
+        get_user_model()
+        .objects.filter(pk__in=user_ids)
+        .annotate(latest=Subquery(newest))
+        .values_list("pk", "latest")
+    )
+    return {pk: latest for pk, latest in rows if latest is not None}

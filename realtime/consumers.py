@@ -156,9 +156,10 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
             await self._send_frame({"type": "error", "code": "resync_required", "detail": RESYNC_DETAIL})
             await self._close(CLOSE_RESYNC)
             return
-        self.waiter = await notify.hub().add(self.user.pk)
+        self.waiter = await notify.hub().add(self.user.pk, self.digest)
         if since is None:
             since = await latest_id(user_id=self.user.pk)
+        self.waiter.last_id = since
         self.pusher = asyncio.create_task(self._push(since))
 
     async def _push(self, last: int) -> None:
@@ -170,7 +171,7 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
                 for event in events:
                     if not await self._send_frame(event_frame(event)):
                         return
-                    last = event.pk
+                    last = self.waiter.last_id = event.pk
                 if len(events) == REPLAY_BATCH:
                     continue
                 if not ready:
@@ -180,11 +181,14 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
                 while self.waiter.ephemeral:
                     if not await self._send_frame(self.waiter.ephemeral.popleft()):
                         return
-                woken = await self.waiter.wait(settings.EVENTS_PING_SECONDS)
-                if (self.waiter.recheck_auth or not woken) and not await token_live(digest=self.digest):
-                    await self._close(CLOSE_UNAUTHORIZED)
-                    return
-                self.waiter.recheck_auth = False
+                # Woken by a change, a typing indicator, a logout, or the hub's periodic sweep.
+                await self.waiter.woken.wait()
+                self.waiter.woken.clear()
+                if self.waiter.recheck_auth:
+                    self.waiter.recheck_auth = False
+                    if not await token_live(digest=self.digest):
+                        await self._close(CLOSE_UNAUTHORIZED)
+                        return
         except Exception:
             logger.exception("event stream failed user=%s", self.user.username)
             await self._close(1011)
@@ -316,6 +320,7 @@ class EventLongPollConsumer(AsyncHttpConsumer):
         try:
             if since is None:
                 since = await latest_id(user_id=user.pk)
+            waiter.last_id = since
             deadline = time.monotonic() + timeout
             while True:
                 events = await list_after(user_id=user.pk, since=since)

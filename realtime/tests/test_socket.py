@@ -362,3 +362,20 @@ def test_a_wakeup_crosses_each_transport_without_the_in_process_shortcut(
         await ws.disconnect()
 
     run(scenario())
+
+
+def test_a_token_revoked_without_a_logout_closes_at_the_next_sweep(run, alice, token_for, settings):
+    from knox.models import AuthToken
+
+    settings.EVENTS_PING_SECONDS = 0.3
+    token = token_for(alice)
+
+    async def scenario():
+        ws = socket(token)
+        await ws.connect()
+        await receive(ws)
+        # As a password change or an admin would: the token row goes, nobody is told.
+        await in_thread(lambda: AuthToken.objects.all().delete())()
+        assert await closed_with(ws, timeout=3) == 4401
+
+    run(scenario())
