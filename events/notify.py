@@ -2,7 +2,8 @@
 
 A wake-up says only "user N has new events" (or "re-check your token", or a typing indicator);
 every waiting client then reads the log itself. The log is the truth, so a lost wake-up costs
-latency, never an event: waiters also re-read the log every EVENTS_PING_SECONDS.
+latency, never an event: each hub also sweeps the log every EVENTS_PING_SECONDS and wakes the
+waiters that are behind it.
 
 Each process runs one `Hub` per event loop that the sockets and long-polls of that process wait
 on. How a change in one process reaches the hubs of the others depends on the deployment:
@@ -398,5 +399,5 @@ def _group_send_all(sends: list[tuple[str, dict]]) -> None:
     try:
         async_to_sync(send_all)()
     except Exception:
-        # The log has the events; waiters find them at their next periodic re-read.
+        # The log has the events; the hubs' next sweep finds them.
         logger.warning("channel layer publish failed", exc_info=True)

@@ -184,7 +184,7 @@ if REDIS_URL:
         "default": {
             # Redis pub/sub: a wake-up is one PUBLISH, pushed to the processes that subscribed to
             # that user's group; nothing is stored, so there is no capacity or expiry to overflow.
-            # A wake-up lost while a process reconnects costs latency: waiters re-read the log.
+            # A wake-up lost while a process reconnects costs latency: the hubs sweep the log.
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 15}], "prefix": "oms-events"},
         }
