@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 WEB_CONCURRENCY ?= 2
 
-.PHONY: run test lint format migrate bench schema clean
+.PHONY: run test lint format migrate bench bench-events schema clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "OMS needs Python 3.11 or newer"; exit 1; }
@@ -25,6 +25,7 @@ migrate: $(VENV)/.runtime
 
 run: migrate
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(BIN)/python manage.py purge_events
 	PORT=$(PORT) WEB_CONCURRENCY=$(WEB_CONCURRENCY) $(BIN)/gunicorn --config gunicorn.conf.py
 
 test: $(VENV)/.dev
@@ -45,6 +46,9 @@ schema: $(VENV)/.runtime
 # PostgreSQL database in BENCH_POSTGRES_URL (default oms_bench on 127.0.0.1) is dropped and re-created.
 bench: $(VENV)/.dev
 	$(BIN)/python bench/run.py --databases sqlite,postgres --reference --scale sqlite --rounds 3 --duration 2 $(BENCH_ARGS)
+
+bench-events: $(VENV)/.dev
+	$(BIN)/python bench/events.py
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache .hypothesis test_db.sqlite3*

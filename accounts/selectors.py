@@ -36,3 +36,16 @@ def user_get_for_field(*, field: str, username: str, include_inactive: bool = Fa
     if user is None:
         raise unknown_user(field)
     return user
+
+
+def token_digests_live(*, digests: list[str]) -> set[str]:
+    """Which of these knox token digests still authenticate: not logged out or expired, user active."""
+    from django.db.models import Q
+    from django.utils import timezone
+    from knox.models import AuthToken
+
+    return set(
+        AuthToken.objects.filter(digest__in=digests, user__is_active=True)
+        .filter(Q(expiry__isnull=True) | Q(expiry__gt=timezone.now()))
+        .values_list("digest", flat=True)
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Exists, QuerySet
+from django.db.models import Exists, Q, QuerySet
 
 from accounts.models import User
 from blocking.models import Block
@@ -21,3 +21,8 @@ def block_of(*, sender: User, receiver: User) -> Exists:
 def block_list_for(*, user: User) -> QuerySet[Block]:
     """The blocks `user` made, newest first."""
     return Block.objects.filter(blocker=user).select_related("blocked").order_by("-created", "-id")
+
+
+def is_blocked_either_way(*, user: User, other: User) -> bool:
+    """Whether either of the two blocks the other (typing indicators go nowhere then)."""
+    return Block.objects.filter(Q(blocker=user, blocked=other) | Q(blocker=other, blocked=user)).exists()

@@ -9,6 +9,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 
 from accounts.models import User
 from accounts.selectors import user_get_by_username, user_get_for_field
+from blocking.events import block_created_events, block_deleted_events
 from blocking.models import Block
 
 logger = logging.getLogger(__name__)
@@ -21,6 +22,7 @@ def block_create(*, blocker: User, blocked_username: str) -> Block:
     try:
         with transaction.atomic():
             block = Block.objects.create(blocker=blocker, blocked=blocked)
+            block_created_events(block=block)
     except IntegrityError as exc:
         raise ValidationError({"blocked": [f"You already block {blocked.username}."]}) from exc
     logger.info(
@@ -32,6 +34,7 @@ def block_create(*, blocker: User, blocked_username: str) -> Block:
     return block
 
 
+@transaction.atomic  # the unblock and its event commit together
 def block_delete(*, blocker: User, blocked_username: str) -> None:
     # Inactive users too: a user deactivated after being blocked must still be unblockable.
     blocked = user_get_by_username(username=blocked_username, include_inactive=True)
@@ -40,6 +43,7 @@ def block_delete(*, blocker: User, blocked_username: str) -> None:
     )
     if not deleted:
         raise NotFound(f"You do not block {blocked_username}.")
+    block_deleted_events(blocker=blocker, blocked_username=blocked_username)
     logger.info(
         "user unblocked blocker=%s blocked=%s",
         blocker.username,

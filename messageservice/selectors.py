@@ -44,6 +44,7 @@ class MessageRow:
     sender: str
     receiver: str
     receiver_id: int
+    sender_id: int
     content: str
     created: dt.datetime
     delivered_at: dt.datetime | None
@@ -54,8 +55,8 @@ class MessageRow:
         return self.id
 
 
-_ROW_COLUMNS = ("id", "sender__username", "receiver__username", "receiver_id", "content", "created")
-_ROW_COLUMNS += ("delivered_at", "read_at")
+_ROW_COLUMNS = ("id", "sender__username", "receiver__username", "receiver_id", "sender_id", "content")
+_ROW_COLUMNS += ("created", "delivered_at", "read_at")
 
 
 @dataclass(frozen=True)

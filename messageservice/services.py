@@ -15,6 +15,12 @@ from rest_framework.exceptions import NotFound, PermissionDenied
 from accounts.models import User
 from accounts.selectors import unknown_user, user_get_by_username, user_get_for_field
 from blocking.selectors import block_of, is_blocked
+from messageservice.events import (
+    message_created_events,
+    message_deleted_events,
+    message_delivered_events,
+    message_read_events,
+)
 from messageservice.models import Conversation, IdempotencyKey, Message
 from messageservice.selectors import idempotency_key_get
 from oms.exceptions import BadRequest, Conflict
@@ -85,6 +91,7 @@ def message_send(
         conversation_add(message=message)
         if idempotency_key is not None:
             IdempotencyKey.objects.create(sender=sender, key=idempotency_key, message=message)
+        message_created_events(message=message)
     logger.info(
         "message sent id=%s sender=%s receiver=%s",
         message.pk,
@@ -117,7 +124,11 @@ def message_mark_delivered(*, user: User, messages: list[Message]) -> None:
     if not pending:
         return
     now = timezone.now()
-    Message.objects.filter(pk__in=[m.pk for m in pending], delivered_at__isnull=True).update(delivered_at=now)
+    with transaction.atomic(savepoint=False):  # the marks and their receipts commit together
+        Message.objects.filter(pk__in=[m.pk for m in pending], delivered_at__isnull=True).update(
+            delivered_at=now
+        )
+        message_delivered_events(receiver=user, messages=pending, delivered_at=now)
     for message in pending:
         message.delivered_at = now
 
@@ -146,6 +157,7 @@ def message_mark_read(
             return 0
         marked = unread.update(read_at=now, delivered_at=Coalesce("delivered_at", Value(now)))
         _conversations_read(owner=user, by_peer=by_sender)
+        message_read_events(reader=user, read_at=now, ids=ids)
     return marked
 
 
@@ -167,6 +179,7 @@ def message_delete(*, user: User, message_id: int) -> None:
         if as_receiver:
             Message.objects.filter(pk=message_id, deleted_by_receiver=False).update(deleted_by_receiver=True)
         _conversations_hide(owner=user, message=message, as_sender=as_sender, as_receiver=as_receiver)
+        message_deleted_events(user=user, message_id=message_id)
     logger.info(
         "message deleted id=%s user=%s",
         message_id,

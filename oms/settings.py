@@ -83,6 +83,8 @@ INSTALLED_APPS = [
     "accounts",
     "blocking",
     "messageservice",
+    "events",
+    "realtime",
 ]
 
 MIDDLEWARE = [
@@ -110,6 +112,7 @@ ROOT_URLCONF = "oms.urls"
 # Room for the largest valid form body (1,000 ids to mark read) with its other fields.
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 1100
 WSGI_APPLICATION = "oms.wsgi.application"
+ASGI_APPLICATION = "oms.asgi.application"
 # Paths are matched with an optional trailing slash, so nothing is ever redirected.
 APPEND_SLASH = False
 
@@ -149,11 +152,16 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not an in-memory database, so tests can exercise concurrent connections;
     # one per test process, so parallel runs never share it.
     _db.setdefault("TEST", {})["NAME"] = str(Path(tempfile.gettempdir()) / f"oms-test-{os.getpid()}.sqlite3")
-# Opening a connection costs more than a request's queries (on SQLite too: the file, the pragmas,
-# the schema), so each worker keeps its own open between requests.
-_db["CONN_MAX_AGE"] = _env(env.int, "DATABASE_CONN_MAX_AGE", default=60)
 _db["CONN_HEALTH_CHECKS"] = True
-if _db["ENGINE"] == "django.db.backends.postgresql":
+_IS_POSTGRES = _db["ENGINE"] == "django.db.backends.postgresql"
+if _IS_POSTGRES:
+    # Served over ASGI, each request runs on a thread of its own, so per-thread persistent
+    # connections would pile up until PostgreSQL refuses more: one pool per process instead,
+    # handing connections to whichever thread needs one (Django's psycopg pool support).
+    _pool_size = _env(env.int, "DATABASE_POOL_SIZE", default=10)
+    if _pool_size < 1:
+        raise ImproperlyConfigured("DATABASE_POOL_SIZE must be 1 or more")
+    _db["CONN_MAX_AGE"] = 0
     # A database that accepts connections but never answers must fail a request fast, not hang
     # the worker until the server kills it.
     _connect_timeout = _env(env.int, "DATABASE_CONNECT_TIMEOUT", default=5)
@@ -167,8 +175,13 @@ if _db["ENGINE"] == "django.db.backends.postgresql":
         {
             "connect_timeout": _connect_timeout,
             "options": f"-c statement_timeout={_statement_timeout}",
+            "pool": {"min_size": 1, "max_size": _pool_size, "timeout": _connect_timeout},
         }
     )
+else:
+    # Opening a connection costs more than a request's queries (the file, the pragmas, the
+    # schema), so each thread keeps its own open between requests.
+    _db["CONN_MAX_AGE"] = _env(env.int, "DATABASE_CONN_MAX_AGE", default=60)
 # Counts queries for /metrics; otherwise Django's own backends.
 _db["ENGINE"] = _db["ENGINE"].replace("django.db.backends.", "django_prometheus.db.backends.")
 
@@ -200,6 +213,33 @@ else:
             "OPTIONS": {"MAX_ENTRIES": 10_000},
         }
     }
+
+# Real-time events (events/, realtime/): how long the log is kept, and how wake-ups cross processes.
+EVENT_RETENTION_DAYS = _env(env.int, "EVENT_RETENTION_DAYS", default=7)
+if EVENT_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured("EVENT_RETENTION_DAYS must be a whole number of days, 1 or more")
+EVENTS_PING_SECONDS = _env(env.float, "EVENTS_PING_SECONDS", default=20.0)
+EVENTS_SEND_TIMEOUT_SECONDS = _env(env.float, "EVENTS_SEND_TIMEOUT_SECONDS", default=10.0)
+EVENTS_AUTH_TIMEOUT_SECONDS = _env(env.float, "EVENTS_AUTH_TIMEOUT_SECONDS", default=5.0)
+EVENTS_SQLITE_POLL_SECONDS = _env(env.float, "EVENTS_SQLITE_POLL_SECONDS", default=0.05)
+for _name in ("EVENTS_PING_SECONDS", "EVENTS_SEND_TIMEOUT_SECONDS", "EVENTS_AUTH_TIMEOUT_SECONDS",
+              "EVENTS_SQLITE_POLL_SECONDS"):  # fmt: skip
+    if not globals()[_name] > 0:
+        raise ImproperlyConfigured(f"{_name} must be a positive number of seconds")
+if REDIS_URL:
+    EVENTS_TRANSPORT = "redis"
+    CHANNEL_LAYERS = {
+        "default": {
+            # Redis pub/sub: a wake-up is one PUBLISH, pushed to the processes that subscribed to
+            # that user's group; nothing is stored, so there is no capacity or expiry to overflow.
+            # A wake-up lost while a process reconnects costs latency: the hubs sweep the log.
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 15}], "prefix": "oms-events"},
+        }
+    }
+else:
+    EVENTS_TRANSPORT = "postgres" if _IS_POSTGRES else "sqlite"
+    CHANNEL_LAYERS = {}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -386,7 +426,7 @@ LOGGING = {
     "root": {"handlers": _handlers, "level": "WARNING"},
     "loggers": {
         name: {"handlers": _handlers, "level": LOG_LEVEL, "propagate": False}
-        for name in ("oms", "accounts", "blocking", "messageservice")
+        for name in ("oms", "accounts", "blocking", "messageservice", "events", "realtime")
     }
     | {
         # Our own middleware logs every request and every unexpected error once;

@@ -77,11 +77,12 @@ def served(port: int, log: Path, **env: str):
 
 
 def request_once(port: int, method: str, path: str, body: bytes = b"", headers: dict | None = None):
-    """One request on its own connection: (status, headers, body)."""
+    """One request on its own connection: (status, headers, body); header names match in any case,
+    as HTTP says (the served ASGI worker sends them in lower case)."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
     try:
         connection.request(method, path, body=body, headers={"Connection": "close", **(headers or {})})
         response = connection.getresponse()
-        return response.status, dict(response.getheaders()), response.read()
+        return response.status, response.headers, response.read()
     finally:
         connection.close()

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
         ("DATABASE_URL", "bogus://somewhere"),
         ("THROTTLE_AUTH_RATE", "lots"),
         ("TOKEN_TTL_HOURS", "ten"),
-        ("DATABASE_CONN_MAX_AGE", "forever"),
+        ("DATABASE_POOL_SIZE", "plenty"),
         ("LOG_FORMAT", "xml"),
         ("LOG_LEVEL", "LOUD"),
         ("TOKEN_TTL_HOURS", "0"),
@@ -34,9 +34,13 @@ ROOT = Path(__file__).resolve().parents[2]
 )
 def test_a_bad_value_refuses_to_start_naming_the_variable(variable, value):
     # Each database's own variables are read only when that database is configured.
-    if variable in ("DATABASE_CONN_MAX_AGE", "DATABASE_CONNECT_TIMEOUT", "DATABASE_STATEMENT_TIMEOUT_MS"):
+    if variable in (
+        "DATABASE_CONNECT_TIMEOUT",
+        "DATABASE_STATEMENT_TIMEOUT_MS",
+        "DATABASE_POOL_SIZE",
+    ):
         extra = {"DATABASE_URL": "postgres://postgres@127.0.0.1:5432/oms"}
-    elif variable == "DATABASE_BUSY_TIMEOUT":
+    elif variable in ("DATABASE_BUSY_TIMEOUT", "DATABASE_CONN_MAX_AGE"):
         extra = {"DATABASE_URL": "sqlite:///db.sqlite3"}
     else:
         extra = {}
