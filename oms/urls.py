@@ -1,4 +1,4 @@
-"""Root URLs: the API under /api/, its schema and docs, and the admin."""
+"""Root URLs: the API under /api/, its schema and docs, the admin, and the web client at /."""
 
 from django.contrib import admin
 from django.urls import include, path, re_path
@@ -15,4 +15,5 @@ urlpatterns = [
     re_path(r"^api/", include("messageservice.urls")),
     # Anything else under /api/ is a JSON 404, never Django's HTML page.
     re_path(r"^api(?:/.*)?$", api_not_found),
+    path("", include("webclient.urls")),
 ]
