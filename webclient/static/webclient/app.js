@@ -167,6 +167,7 @@ function endSession(message) {
   store.remove("oms.username");
   closeConversation();
   $("conversation-list").replaceChildren();
+  $("me").textContent = "";
   showAuth(message);
 }
 
