@@ -7,6 +7,9 @@ const TYPING_SEND_EVERY_MS = 2500;
 const TYPING_SHOW_MS = 5000;
 const LONG_POLL_TIMEOUT_S = 25;
 const USERNAME_RE = /^[A-Za-z0-9@.+_-]{1,150}$/;
+// Close codes of /ws/events: the token is no good; our last event id is older than the kept log.
+const CLOSE_UNAUTHORIZED = 4401;
+const CLOSE_RESYNC = 4410;
 
 const $ = (id) => document.getElementById(id);
 
@@ -717,15 +720,20 @@ const events = {
         return;
       }
       if (frame.type === "typing") showTyping(frame.from);
-      else if (frame.type === "resync" || frame.code === "resync" || frame.status === 410) resync(frame);
+      // After the replay: the id to resume from, also when we had none to give.
+      else if (frame.type === "ready") rememberEventId(frame.next_since);
       else if (typeof frame.id === "number") applyEvent(frame);
     };
     socket.onclose = (close) => {
       this.socket = null;
       if (!this.running) return;
-      if (close.code >= 4000) {
-        // The server's own reasons: a token it no longer takes sends us to the login screen
-        // (the API confirms it); anything else is retried.
+      if (close.code === CLOSE_RESYNC) {
+        resync();
+        this.retry();
+        return;
+      }
+      if (close.code === CLOSE_UNAUTHORIZED) {
+        // The token is no longer taken: the API confirms it and sends us to the login screen.
         api("GET", "message/unread").then(
           () => this.retry(),
           () => {},
@@ -765,10 +773,11 @@ const events = {
     this.mode = "poll";
     setConnection("Live (long-poll)", "live");
     while (this.running && this.mode === "poll") {
-      const since = state.lastEventId ?? 0;
+      // Without an id of ours the server waits only for what comes next, and says where that is.
+      const since = state.lastEventId === null ? "" : `&since=${state.lastEventId}`;
       this.pollController = new AbortController();
       try {
-        const response = await fetch(`${API}/events?since=${since}&timeout=${LONG_POLL_TIMEOUT_S}`, {
+        const response = await fetch(`${API}/events?timeout=${LONG_POLL_TIMEOUT_S}${since}`, {
           headers: { Authorization: `Token ${state.token}`, Accept: "application/json" },
           signal: this.pollController.signal,
         });
@@ -778,7 +787,7 @@ const events = {
         }
         const data = await response.json().catch(() => null);
         if (response.status === 410) {
-          resync(data);
+          resync();
           continue;
         }
         if (!response.ok || !data) throw new Error(`events: ${response.status}`);
@@ -794,12 +803,11 @@ const events = {
   },
 };
 
-/** The server no longer holds what came after our last id: start over from the lists. */
-function resync(info) {
-  const latest = info && (info.latest_id ?? info.next_since ?? info.last_id);
-  state.lastEventId = typeof latest === "number" ? latest : null;
-  if (state.lastEventId === null) store.remove(userKey("last-event-id"));
-  else store.set(userKey("last-event-id"), state.lastEventId);
+/** The server no longer holds what came after our last id: start over from the lists, and
+ * from the newest event on. */
+function resync() {
+  state.lastEventId = null;
+  store.remove(userKey("last-event-id"));
   catchUp();
 }
 
