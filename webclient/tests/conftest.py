@@ -92,7 +92,9 @@ def web_server(tmp_path_factory) -> LiveServer:
         **os.environ,
         "DATABASE_URL": f"sqlite:///{database}",
         "PORT": str(port),
-        "WEB_CONCURRENCY": "2",
+        # Two workers share events through Redis; without it, typing indicators reach only the
+        # sockets of the same process, so a lone worker serves everyone.
+        "WEB_CONCURRENCY": "2" if os.environ.get("REDIS_URL") else "1",
         "THROTTLE_AUTH_RATE": "10000/minute",
         "THROTTLE_SEND_RATE": "10000/minute",
         "LOG_LEVEL": "WARNING",
@@ -174,6 +176,8 @@ class Person:
             self.page.get_by_label("Password").first.fill(PASSWORD)
             self.page.get_by_role("button", name="Log in").click()
             expect(self.page.locator("#me")).to_have_text(self.username)
+            # Connected to the event stream (or long-polling), so nothing that follows is missed.
+            expect(self.page.locator("#connection")).to_contain_text("Live")
         return self.page
 
     def open_conversation(self, peer: str):

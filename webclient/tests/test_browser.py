@@ -81,7 +81,8 @@ def test_message_arrives_live_after_a_typing_indicator(people):
     # Bob is in the conversation: the next message appears in it, again after "typing".
     item.click()
     expect(messages(bob_page)).to_have_text(["Hi Bob"])
-    alice.page.get_by_label(f"Message to {bob.username}").press_sequentially("How are you?", delay=30)
+    # Typing indicators are rate-limited (one every couple of seconds): type as slowly as a person.
+    alice.page.get_by_label(f"Message to {bob.username}").press_sequentially("How are you?", delay=250)
     expect(bob_page.locator("#typing")).to_have_text(f"{alice.username} is typing…", timeout=2000)
     alice.page.get_by_label(f"Message to {bob.username}").press("Enter")
     expect(messages(bob_page)).to_have_text(["Hi Bob", "How are you?"], timeout=1000)

@@ -45,6 +45,7 @@ const state = {
   loadingOlder: false,
   outbox: [],
   flushing: false,
+  inFlight: null, // the queued message whose send is under way
   lastEventId: null,
   typing: new Map(), // peer -> timer that ends their "typing…"
   lastTypingSent: 0,
@@ -84,7 +85,7 @@ function errorText(data) {
     .join(" ");
 }
 
-async function api(method, path, { body, headers = {}, auth = true } = {}) {
+async function api(method, path, { body, headers = {}, auth = true, expire = true } = {}) {
   const init = { method, headers: { Accept: "application/json", ...headers } };
   if (auth) init.headers.Authorization = `Token ${state.token}`;
   if (body !== undefined) {
@@ -106,7 +107,7 @@ async function api(method, path, { body, headers = {}, auth = true } = {}) {
       data = null;
     }
   }
-  if (response.status === 401 && auth) {
+  if (response.status === 401 && auth && expire) {
     endSession("Your session has expired. Please log in again.");
     throw new SessionExpired();
   }
@@ -204,11 +205,12 @@ async function submitAuth(event, kind) {
 }
 
 async function logout(everywhere) {
+  // The server closes this token's socket as it logs out: that is no expiry to report.
+  events.stop();
   try {
-    await api("POST", everywhere ? "auth/logoutall" : "auth/logout");
-  } catch (error) {
-    if (error instanceof SessionExpired) return;
-    // Offline: the token is forgotten here all the same; it expires on the server by itself.
+    await api("POST", everywhere ? "auth/logoutall" : "auth/logout", { expire: false });
+  } catch {
+    // Offline, or the token had already expired: it is forgotten here all the same.
   }
   endSession(everywhere ? "You are logged out on every device." : "You are logged out.");
 }
@@ -218,6 +220,16 @@ async function logout(everywhere) {
 
 function messageTime(message) {
   return new Date(message.created).getTime();
+}
+
+/** Usernames match without regard to case, as the API matches them. */
+function same(a, b) {
+  return typeof a === "string" && typeof b === "string" && a.toLowerCase() === b.toLowerCase();
+}
+
+function conversationWith(peer) {
+  for (const entry of state.conversations.values()) if (same(entry.peer, peer)) return entry;
+  return undefined;
 }
 
 function peerOf(message) {
@@ -237,7 +249,7 @@ async function loadBlocks() {
   let path = "block";
   while (path) {
     const { data } = await api("GET", path);
-    for (const block of data.results) blocked.add(block.blocked);
+    for (const block of data.results) blocked.add(block.blocked.toLowerCase());
     path = samePath(data.next);
   }
   state.blocked = blocked;
@@ -256,7 +268,7 @@ function renderConversations() {
       button.type = "button";
       button.className = "conversation-item";
       button.dataset.peer = entry.peer;
-      if (entry.peer === state.peer) button.setAttribute("aria-current", "true");
+      if (same(entry.peer, state.peer)) button.setAttribute("aria-current", "true");
       const name = document.createElement("span");
       name.className = "peer";
       name.textContent = entry.peer;
@@ -318,7 +330,8 @@ async function openConversation(peer, { focus = true } = {}) {
     setError("new-conversation-error", error instanceof NetworkError ? "You are offline; try again when connected." : error.message);
     return false;
   }
-  state.peer = peer;
+  // The name as registered, when anything shows it; otherwise as typed (it matches either way).
+  state.peer = data.results.length ? peerOf(data.results[0]) : conversationWith(peer)?.peer || peer;
   state.messages.clear();
   for (const message of data.results) state.messages.set(message.id, message);
   state.olderCursor = samePath(data.next);
@@ -339,7 +352,7 @@ function renderConversationHeader() {
   if (!state.peer) return;
   $("peer-name").textContent = state.peer;
   $("composer-label").textContent = `Message to ${state.peer}`;
-  const blocked = state.blocked.has(state.peer);
+  const blocked = state.blocked.has(state.peer.toLowerCase());
   const toggle = $("block-toggle");
   toggle.textContent = blocked ? `Unblock ${state.peer}` : `Block ${state.peer}`;
   toggle.dataset.blocked = String(blocked);
@@ -423,7 +436,9 @@ function renderMessages({ scroll } = {}) {
     }),
   );
   for (const queued of state.outbox) {
-    if (queued.to !== state.peer) continue;
+    if (!same(queued.to, state.peer)) continue;
+    // Its echo from the event stream arrived before the answer to the send: show it once.
+    if (!queued.error && queued.echoId && state.messages.has(queued.echoId)) continue;
     const item = messageItem({
       key: queued.key,
       content: queued.content,
@@ -454,9 +469,9 @@ let markingRead = false;
 async function markRead() {
   if (!state.peer || document.visibilityState === "hidden" || markingRead) return;
   const unread = [...state.messages.values()].filter(
-    (m) => m.sender === state.peer && m.receiver === state.username && !m.read_at,
+    (m) => same(m.sender, state.peer) && m.receiver === state.username && !m.read_at,
   );
-  const entry = state.conversations.get(state.peer);
+  const entry = conversationWith(state.peer);
   if (unread.length === 0 && !(entry && entry.unread > 0)) return;
   markingRead = true;
   try {
@@ -510,6 +525,7 @@ async function flushOutbox() {
       const queued = state.outbox.find((q) => !q.error);
       if (!queued) break;
       let data;
+      state.inFlight = queued;
       try {
         ({ data } = await api("POST", "message", {
           body: { receiver: queued.to, content: queued.content },
@@ -528,7 +544,7 @@ async function flushOutbox() {
         }
         queued.error = error.message;
         saveOutbox();
-        if (queued.to === state.peer) {
+        if (same(queued.to, state.peer)) {
           setError("conversation-error", error.message);
           renderMessages();
         }
@@ -539,6 +555,7 @@ async function flushOutbox() {
       addMessage(data);
     }
   } finally {
+    state.inFlight = null;
     state.flushing = false;
   }
 }
@@ -546,11 +563,15 @@ async function flushOutbox() {
 /** A message from the API or the event stream; seen twice, it is shown once. */
 function addMessage(message) {
   const known = state.messages.has(message.id);
-  if (state.peer && peerOf(message) === state.peer) {
+  if (same(peerOf(message), state.peer)) {
+    if (state.peer !== peerOf(message)) {
+      state.peer = peerOf(message);
+      renderConversationHeader();
+    }
     state.messages.set(message.id, { ...state.messages.get(message.id), ...message });
     renderMessages({ scroll: message.sender === state.username ? "bottom" : "bottom-if-near" });
   }
-  const open = state.peer === peerOf(message) && document.visibilityState !== "hidden";
+  const open = same(state.peer, peerOf(message)) && document.visibilityState !== "hidden";
   noteMessage(message, { countUnread: !known && !open });
   if (open && message.sender !== state.username) markRead();
 }
@@ -592,6 +613,16 @@ function applyEvent(event) {
       const message = data.message || data;
       if (message.id !== undefined) {
         stopTyping(message.sender);
+        const sending = state.inFlight;
+        if (
+          sending &&
+          !sending.echoId &&
+          message.sender === state.username &&
+          same(message.receiver, sending.to) &&
+          message.content === sending.content
+        ) {
+          sending.echoId = message.id;
+        }
         addMessage(message);
       }
       refreshListsSoon();
@@ -623,8 +654,8 @@ function applyEvent(event) {
     case "block.deleted": {
       const who = data.blocked || data.username || (data.block && data.block.blocked);
       if (who) {
-        if (event.type === "block.created") state.blocked.add(who);
-        else state.blocked.delete(who);
+        if (event.type === "block.created") state.blocked.add(who.toLowerCase());
+        else state.blocked.delete(who.toLowerCase());
         renderConversationHeader();
       } else {
         loadBlocks().catch(() => {});
@@ -654,10 +685,11 @@ function stopTyping(from) {
   renderTyping();
 }
 
-/** "bob is typing…" in the open conversation, and beside bob's entry in the list. */
+/** "bob is typing…" in the open conversation, or under the list for anyone else. */
 function renderTyping() {
-  $("typing").textContent = state.peer && state.typing.has(state.peer) ? `${state.peer} is typing…` : "";
-  const elsewhere = [...state.typing.keys()].filter((peer) => peer !== state.peer);
+  const here = [...state.typing.keys()].find((peer) => same(peer, state.peer));
+  $("typing").textContent = here ? `${here} is typing…` : "";
+  const elsewhere = [...state.typing.keys()].filter((peer) => !same(peer, state.peer));
   $("sidebar-typing").textContent = elsewhere.length ? `${elsewhere.join(", ")} ${elsewhere.length > 1 ? "are" : "is"} typing…` : "";
 }
 
@@ -710,7 +742,6 @@ const events = {
       const auth = { type: "auth", token: state.token };
       if (state.lastEventId !== null) auth.since = state.lastEventId;
       socket.send(JSON.stringify(auth));
-      setConnection("Live", "live");
     };
     socket.onmessage = (message) => {
       let frame;
@@ -721,7 +752,10 @@ const events = {
       }
       if (frame.type === "typing") showTyping(frame.from);
       // After the replay: the id to resume from, also when we had none to give.
-      else if (frame.type === "ready") rememberEventId(frame.next_since);
+      else if (frame.type === "ready") {
+        rememberEventId(frame.next_since);
+        setConnection("Live", "live");
+      }
       else if (typeof frame.id === "number") applyEvent(frame);
     };
     socket.onclose = (close) => {
@@ -859,12 +893,12 @@ async function toggleBlock() {
   if (!peer) return;
   setError("conversation-error", "");
   try {
-    if (state.blocked.has(peer)) {
+    if (state.blocked.has(peer.toLowerCase())) {
       await api("DELETE", `block/${encodeURIComponent(peer)}`);
-      state.blocked.delete(peer);
+      state.blocked.delete(peer.toLowerCase());
     } else {
       await api("POST", "block", { body: { blocked: peer } });
-      state.blocked.add(peer);
+      state.blocked.add(peer.toLowerCase());
     }
     renderConversationHeader();
     $("block-toggle").focus();
