@@ -295,3 +295,28 @@ def test_layout_at_phone_width_and_keyboard_only_use(people):
     expect(page.locator("#sidebar")).to_be_visible()
     expect(page.locator(f'.conversation-item[data-peer="{bob.username}"]')).to_be_focused()
     assert fits()
+
+
+def test_back_online_it_catches_up_with_what_it_missed(people):
+    alice, bob = people("alice", "bob")
+    alice.open()
+    bob.open()
+    bob.open_conversation(alice.username)
+    alice.open_conversation(bob.username)
+    alice.send("before the tunnel")
+    expect(messages(bob.page)).to_have_text(["before the tunnel"], timeout=3000)
+
+    bob.context.set_offline(True)
+    expect(bob.page.locator("#connection")).to_contain_text("Offline")
+    alice.send("in the tunnel 1")
+    alice.send("in the tunnel 2")
+    expect(alice.page.locator(".message.mine .state")).to_have_text(["Read", "Sent", "Sent"])
+    bob.page.wait_for_timeout(1500)
+    expect(messages(bob.page)).to_have_text(["before the tunnel"])
+
+    bob.context.set_offline(False)
+    expect(messages(bob.page)).to_have_text(
+        ["before the tunnel", "in the tunnel 1", "in the tunnel 2"], timeout=5000
+    )
+    # Bob has the conversation open, so what he caught up on is read, and Alice sees it.
+    expect(alice.page.locator(".message.mine .state")).to_have_text(["Read", "Read", "Read"], timeout=5000)
