@@ -268,14 +268,29 @@ def test_long_poll_takes_over_when_a_websocket_cannot_be_opened(people, web_serv
 def test_layout_at_phone_width_and_keyboard_only_use(people):
     alice, bob = people("alice", "bob")
     bob.open()
-    page = alice.open(viewport={"width": 360, "height": 720})
+    page = alice.open(viewport={"width": 360, "height": 720}, log_in=False)
 
     def fits():
         return page.evaluate("document.documentElement.scrollWidth") <= 360
 
+    def tab_to(element_id: str):
+        for _ in range(12):
+            if page.evaluate("document.activeElement.id") == element_id:
+                return
+            page.keyboard.press("Tab")
+        raise AssertionError(f"Tab never reached #{element_id}")
+
     assert fits()
-    # Keyboard only: Tab to the new-conversation field, type, Enter; the composer gets the focus.
-    page.locator("#new-peer").focus()
+    # Keyboard only, from the login screen (which puts the focus in its first field).
+    expect(page.locator("#login-username")).to_be_focused()
+    page.keyboard.type(alice.username)
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.locator("#me")).to_have_text(alice.username)
+    assert fits()
+    # Tab to the new-conversation field, type, Enter; the composer gets the focus.
+    tab_to("new-peer")
     page.keyboard.type(bob.username)
     page.keyboard.press("Enter")
     expect(page.locator("#peer-name")).to_have_text(bob.username)
