@@ -127,7 +127,7 @@ def test_messages_written_offline_are_sent_once_in_order_on_return(people):
     expect(pending.locator(".state")).to_have_text(["Pending", "Pending"])
     expect(alice.page.locator("#connection")).to_contain_text("Offline")
     # Still queued after a while: nothing reached Bob.
-    alice.page.wait_for_timeout(1500)
+    alice.page.wait_for_timeout(1000)
     expect(messages(bob.page)).to_have_count(0)
     # The queue is kept on the device, each message with its Idempotency-Key.
     assert len(alice.page.evaluate(f"JSON.parse(localStorage.getItem('oms.outbox.{alice.username}'))")) == 2
@@ -217,7 +217,9 @@ def test_an_expired_token_lands_on_the_login_screen(people, web_server):
     page.get_by_role("button", name="Open", exact=True).click()
 
     expect(page.locator("#login-form")).to_be_visible()
-    expect(page.locator("#auth-message")).to_have_text("Your session has expired. Please log in again.")
+    expect(page.locator("#auth-message")).to_have_text(
+        "Your session has expired or was logged out. Please log in again."
+    )
     assert page.evaluate("localStorage.getItem('oms.token')") is None
     # Bob's session is his own and goes on.
     bob.open_conversation(alice.username)
@@ -326,7 +328,7 @@ def test_back_online_it_catches_up_with_what_it_missed(people):
     alice.send("in the tunnel 1")
     alice.send("in the tunnel 2")
     expect(alice.page.locator(".message.mine .state")).to_have_text(["Read", "Sent", "Sent"])
-    bob.page.wait_for_timeout(1500)
+    bob.page.wait_for_timeout(1000)
     expect(messages(bob.page)).to_have_text(["before the tunnel"])
 
     bob.context.set_offline(False)
@@ -335,3 +337,26 @@ def test_back_online_it_catches_up_with_what_it_missed(people):
     )
     # Bob has the conversation open, so what he caught up on is read, and Alice sees it.
     expect(alice.page.locator(".message.mine .state")).to_have_text(["Read", "Read", "Read"], timeout=5000)
+
+
+def test_log_out_everywhere_ends_the_session_on_another_device(people, browser, web_server):
+    (alice,) = people("alice")
+    laptop = alice.open()
+    phone_context = browser.new_context(base_url=web_server.url)
+    try:
+        phone = phone_context.new_page()
+        phone.goto("/")
+        phone.locator("#login-form").get_by_label("Username").fill(alice.username)
+        phone.locator("#login-form").get_by_label("Password").fill(PASSWORD)
+        phone.get_by_role("button", name="Log in").click()
+        expect(phone.locator("#connection")).to_have_text("Live")
+
+        laptop.get_by_role("button", name="Log out everywhere").click()
+        expect(laptop.locator("#auth-message")).to_have_text("You are logged out on every device.")
+        # The phone learns it from the event stream, without being touched.
+        expect(phone.locator("#auth-message")).to_have_text(
+            "Your session has expired or was logged out. Please log in again.", timeout=5000
+        )
+        expect(phone.locator("#login-form")).to_be_visible()
+    finally:
+        phone_context.close()

@@ -108,7 +108,7 @@ async function api(method, path, { body, headers = {}, auth = true, expire = tru
     }
   }
   if (response.status === 401 && auth && expire) {
-    endSession("Your session has expired. Please log in again.");
+    endSession("Your session has expired or was logged out. Please log in again.");
     throw new SessionExpired();
   }
   if (!response.ok) throw new ApiError(response.status, data);
@@ -816,7 +816,7 @@ const events = {
           signal: this.pollController.signal,
         });
         if (response.status === 401) {
-          endSession("Your session has expired. Please log in again.");
+          endSession("Your session has expired or was logged out. Please log in again.");
           return;
         }
         const data = await response.json().catch(() => null);
