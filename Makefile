@@ -25,6 +25,7 @@ migrate: $(VENV)/.runtime
 
 run: migrate
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(BIN)/python manage.py purge_events
 	PORT=$(PORT) WEB_CONCURRENCY=$(WEB_CONCURRENCY) $(BIN)/gunicorn --config gunicorn.conf.py
 
 test: $(VENV)/.dev

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from accounts.models import User
 from blocking.models import Block
@@ -16,3 +16,8 @@ def is_blocked(*, sender: User, receiver: User) -> bool:
 def block_list_for(*, user: User) -> QuerySet[Block]:
     """The blocks `user` made, newest first."""
     return Block.objects.filter(blocker=user).select_related("blocked").order_by("-created", "-id")
+
+
+def is_blocked_either_way(*, user: User, other: User) -> bool:
+    """Whether either of the two blocks the other (typing indicators go nowhere then)."""
+    return Block.objects.filter(Q(blocker=user, blocked=other) | Q(blocker=other, blocked=user)).exists()

@@ -14,6 +14,12 @@ from rest_framework.exceptions import NotFound, PermissionDenied, ValidationErro
 from accounts.models import User
 from accounts.selectors import user_get_by_username
 from blocking.selectors import is_blocked
+from messageservice.events import (
+    message_created_events,
+    message_deleted_events,
+    message_delivered_events,
+    message_read_events,
+)
 from messageservice.models import UNREAD, IdempotencyKey, Message
 from messageservice.selectors import idempotency_key_get
 from oms.exceptions import BadRequest, Conflict
@@ -76,6 +82,7 @@ def message_send(
         message = Message.objects.create(sender=sender, receiver=receiver, content=content)
         if idempotency_key is not None:
             IdempotencyKey.objects.create(sender=sender, key=idempotency_key, message=message)
+        message_created_events(message=message)
     logger.info(
         "message sent id=%s sender=%s receiver=%s",
         message.pk,
@@ -108,11 +115,16 @@ def message_mark_delivered(*, user: User, messages: list[Message]) -> None:
     if not pending:
         return
     now = timezone.now()
-    Message.objects.filter(pk__in=[m.pk for m in pending], delivered_at__isnull=True).update(delivered_at=now)
+    with transaction.atomic(savepoint=False):  # the marks and their receipts commit together
+        Message.objects.filter(pk__in=[m.pk for m in pending], delivered_at__isnull=True).update(
+            delivered_at=now
+        )
+        message_delivered_events(receiver=user, messages=pending, delivered_at=now)
     for message in pending:
         message.delivered_at = now
 
 
+@transaction.atomic  # the marks and their events commit together
 def message_mark_read(
     *,
     user: User,
@@ -132,9 +144,13 @@ def message_mark_read(
     elif not everything:
         raise BadRequest("Say which messages to mark: ids, sender or all.")
     now = timezone.now()
-    return unread.update(read_at=now, delivered_at=Coalesce("delivered_at", Value(now)))
+    marked = unread.update(read_at=now, delivered_at=Coalesce("delivered_at", Value(now)))
+    if marked:
+        message_read_events(reader=user, read_at=now, ids=ids)
+    return marked
 
 
+@transaction.atomic  # the delete and its event commit together
 def message_delete(*, user: User, message_id: int) -> None:
     """Hide a message from `user`; the other party still has it. Unknown or not the user's: 404.
 
@@ -149,6 +165,7 @@ def message_delete(*, user: User, message_id: int) -> None:
     )
     if not hidden:
         raise NotFound("No message with that id.")
+    message_deleted_events(user=user, message_id=message_id)
     logger.info(
         "message deleted id=%s user=%s",
         message_id,

@@ -78,6 +78,8 @@ INSTALLED_APPS = [
     "accounts",
     "blocking",
     "messageservice",
+    "events",
+    "realtime",
     "webclient",
 ]
 
@@ -100,6 +102,7 @@ ROOT_URLCONF = "oms.urls"
 # Room for the largest valid form body (1,000 ids to mark read) with its other fields.
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 1100
 WSGI_APPLICATION = "oms.wsgi.application"
+ASGI_APPLICATION = "oms.asgi.application"
 # Paths are matched with an optional trailing slash, so nothing is ever redirected.
 APPEND_SLASH = False
 
@@ -157,6 +160,39 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Real-time events (events/, realtime/): how long the log is kept, and how wake-ups cross processes.
+EVENT_RETENTION_DAYS = _env(env.int, "EVENT_RETENTION_DAYS", default=7)
+if EVENT_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured("EVENT_RETENTION_DAYS must be a whole number of days, 1 or more")
+EVENTS_PING_SECONDS = _env(env.float, "EVENTS_PING_SECONDS", default=20.0)
+EVENTS_SEND_TIMEOUT_SECONDS = _env(env.float, "EVENTS_SEND_TIMEOUT_SECONDS", default=10.0)
+EVENTS_AUTH_TIMEOUT_SECONDS = _env(env.float, "EVENTS_AUTH_TIMEOUT_SECONDS", default=5.0)
+EVENTS_SQLITE_POLL_SECONDS = _env(env.float, "EVENTS_SQLITE_POLL_SECONDS", default=0.05)
+for _name in ("EVENTS_PING_SECONDS", "EVENTS_SEND_TIMEOUT_SECONDS", "EVENTS_AUTH_TIMEOUT_SECONDS",
+              "EVENTS_SQLITE_POLL_SECONDS"):  # fmt: skip
+    if not globals()[_name] > 0:
+        raise ImproperlyConfigured(f"{_name} must be a positive number of seconds")
+EVENTS_GROUP_EXPIRY_SECONDS = 86400
+if REDIS_URL:
+    EVENTS_TRANSPORT = "redis"
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                "hosts": [REDIS_URL],
+                "prefix": "oms-events:",
+                # Wake-ups only: one message per process holding a user, not per socket. A full or
+                # expired channel drops a wake-up, which costs latency (waiters re-read the log).
+                "capacity": 10_000,
+                "expiry": 30,
+                "group_expiry": EVENTS_GROUP_EXPIRY_SECONDS,
+            },
+        }
+    }
+else:
+    EVENTS_TRANSPORT = "postgres" if _db["ENGINE"] == "django.db.backends.postgresql" else "sqlite"
+    CHANNEL_LAYERS = {}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -288,7 +324,7 @@ LOGGING = {
     "root": {"handlers": _handlers, "level": "WARNING"},
     "loggers": {
         name: {"handlers": _handlers, "level": LOG_LEVEL, "propagate": False}
-        for name in ("oms", "accounts", "blocking", "messageservice")
+        for name in ("oms", "accounts", "blocking", "messageservice", "events", "realtime")
     }
     | {
         # Our own middleware logs every request and every unexpected error once;

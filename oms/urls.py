@@ -12,6 +12,7 @@ urlpatterns = [
     re_path(r"^api/docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     re_path(r"^api/auth/", include("accounts.urls")),
     re_path(r"^api/block", include("blocking.urls")),
+    re_path(r"^api/events/?", include("realtime.urls")),
     re_path(r"^api/", include("messageservice.urls")),
     # Anything else under /api/ is a JSON 404, never Django's HTML page.
     re_path(r"^api(?:/.*)?$", api_not_found),

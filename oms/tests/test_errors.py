@@ -269,6 +269,7 @@ DOCUMENTED = {
     "/api/auth/login": {"post"},
     "/api/auth/logout": {"post"},
     "/api/auth/logoutall": {"post"},
+    "/api/events": {"get"},
     "/api/message": {"get", "post"},
     "/api/message/{id}": {"get", "delete"},
     "/api/message/sent": {"get"},
