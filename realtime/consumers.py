@@ -258,9 +258,9 @@ class EventLongPollConsumer(AsyncHttpConsumer):
         if isinstance(payload, tuple):
             user, payload = payload
         headers = [
-            (b"Content-Type", b"application/json"),
-            (b"Cache-Control", b"no-store"),
-            (b"Vary", b"Authorization"),
+            (b"content-type", b"application/json"),
+            (b"cache-control", b"no-store"),
+            (b"vary", b"Authorization"),
             *extra,
         ]
         content = json.dumps(payload).encode()
@@ -293,9 +293,9 @@ class EventLongPollConsumer(AsyncHttpConsumer):
             return (
                 405,
                 {"detail": f'Method "{self.scope["method"]}" not allowed.'},
-                [(b"Allow", b"GET, HEAD")],
+                [(b"allow", b"GET, HEAD")],
             )
-        unauthorized = [(b"WWW-Authenticate", b"Token")]
+        unauthorized = [(b"www-authenticate", b"Token")]
         key = _token_from_header(_header(self.scope, b"authorization"))
         if key is None:
             return 401, {"detail": "Authentication credentials were not provided."}, unauthorized

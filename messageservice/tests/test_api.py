@@ -311,8 +311,9 @@ def test_list_query_count_does_not_grow_with_the_page(
 
 def test_send_query_budget(client_for, alice, bob, django_assert_max_num_queries):
     client = client_for(alice)
-    # token (2), receiver, user locks (PostgreSQL), block check, insert, plus the transaction.
-    with django_assert_max_num_queries(8):
+    # token (2), receiver, user locks (PostgreSQL), block check, insert, the one insert of its
+    # events, plus the transaction.
+    with django_assert_max_num_queries(9):
         assert client.post(LIST, {"receiver": "bob", "content": "hi"}, format="json").status_code == 201
 
 
