@@ -109,6 +109,10 @@ def test_opening_a_conversation_marks_it_read_and_the_sender_sees_read(people):
 
     bob.send("Yes, see you there")
     expect(messages(alice.page)).to_have_text(["Lunch at noon?", "Yes, see you there"])
+    alice.send("Great, I'll book a table")
+    # Bob has the conversation open: what arrives in it is read at once.
+    expect(state).to_have_text(["Read", "Read"], timeout=3000)
+    alice.page.set_viewport_size({"width": 900, "height": 440})
     alice.page.screenshot(path=str(SCREENSHOT))
 
 
