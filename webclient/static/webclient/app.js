@@ -587,13 +587,10 @@ function rememberEventId(id) {
   }
 }
 
+/** Receipts name their messages as `ids`; a delete as `id`. */
 function idsIn(data) {
-  if (!data) return [];
   if (Array.isArray(data.ids)) return data.ids;
-  if (Array.isArray(data.messages)) return data.messages.map((m) => (typeof m === "object" ? m.id : m));
-  if (data.message && typeof data.message === "object") return [data.message.id];
   if (data.id !== undefined) return [data.id];
-  if (data.message_id !== undefined) return [data.message_id];
   return [];
 }
 
@@ -610,7 +607,7 @@ function applyEvent(event) {
   const data = event.data || {};
   switch (event.type) {
     case "message.created": {
-      const message = data.message || data;
+      const message = data; // the message, as the API shows it
       if (message.id !== undefined) {
         stopTyping(message.sender);
         const sending = state.inFlight;
@@ -652,7 +649,7 @@ function applyEvent(event) {
     }
     case "block.created":
     case "block.deleted": {
-      const who = data.blocked || data.username || (data.block && data.block.blocked);
+      const who = data.blocked;
       if (who) {
         if (event.type === "block.created") state.blocked.add(who.toLowerCase());
         else state.blocked.delete(who.toLowerCase());
