@@ -16,5 +16,7 @@ keepalive = 5
 # A worker whose event loop stops answering the arbiter for this long is restarted.
 timeout = 30
 graceful_timeout = 10
+# No shared control socket: several servers (tests, side-by-side checkouts) run on one machine.
+control_socket_disable = True
 # Our own middleware writes one access line per request; gunicorn's would repeat it.
 accesslog = None

@@ -132,10 +132,11 @@ def main() -> None:
         "LOG_LEVEL": "WARNING",
     }
     subprocess.run([PYTHON, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
+    # Served exactly as `make run` serves it: gunicorn.conf.py.
     server = subprocess.Popen(
-        [str(Path(PYTHON).parent / "gunicorn"), "oms.wsgi", "--bind", f"{HOST}:{port}",
-         "--workers", str(args.workers), "--access-logfile", "/dev/null"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [str(Path(PYTHON).parent / "gunicorn"), "--config", "gunicorn.conf.py"],
+        cwd=ROOT, env={**env, "PORT": str(port), "WEB_CONCURRENCY": str(args.workers)},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
         wait_until_up(port)

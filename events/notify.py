@@ -149,32 +149,33 @@ class Hub:
             self._layer = get_channel_layer()
             self._channel = await self._layer.new_channel("events.hub.")
             self._tasks.append(asyncio.create_task(self._receive_layer()))
+            self._tasks.append(asyncio.create_task(self._refresh_groups()))
         elif self.transport == POSTGRES:
             self._tasks.append(asyncio.create_task(self._listen_postgres()))
         else:
             threading.Thread(target=self._watch_sqlite, name="oms-events-watcher", daemon=True).start()
 
     async def _receive_layer(self) -> None:
-        refresh_every = max(60.0, settings.EVENTS_GROUP_EXPIRY_SECONDS / 4)
-        refreshed = self.loop.time()
+        # No timeout around receive: channels-redis's receive must not be cancelled mid-read.
         while True:
             try:
-                message = await asyncio.wait_for(self._layer.receive(self._channel), 30)
-                self.dispatch(message)
-            except TimeoutError:
-                pass
+                message = await self._layer.receive(self._channel)
             except asyncio.CancelledError:
                 raise
             except Exception:
                 logger.warning("channel layer receive failed; retrying", exc_info=True)
                 await asyncio.sleep(1)
                 self.wake("*")  # something may have been missed: everyone re-reads the log
-            if self.loop.time() - refreshed > refresh_every:
-                # Group membership expires in Redis; renew it while we still hold waiters.
-                refreshed = self.loop.time()
-                for user_id in list(self.waiters):
-                    with contextlib.suppress(Exception):
-                        await self._layer.group_add(group_for(user_id), self._channel)
+                continue
+            self.dispatch(message)
+
+    async def _refresh_groups(self) -> None:
+        # Group membership expires in Redis; renew it while we still hold waiters.
+        while True:
+            await asyncio.sleep(max(60.0, settings.EVENTS_GROUP_EXPIRY_SECONDS / 4))
+            for user_id in list(self.waiters):
+                with contextlib.suppress(Exception):
+                    await self._layer.group_add(group_for(user_id), self._channel)
 
     async def _listen_postgres(self) -> None:
         import psycopg

@@ -180,7 +180,9 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                # redis-py's default read timeout (5 s) equals channels-redis's blocking pop
+                # (5 s): give the reads room so an idle process does not see spurious timeouts.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 15}],
                 "prefix": "oms-events:",
                 # Wake-ups only: one message per process holding a user, not per socket. A full or
                 # expired channel drops a wake-up, which costs latency (waiters re-read the log).
