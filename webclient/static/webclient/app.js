@@ -333,7 +333,7 @@ async function openConversation(peer, { focus = true } = {}) {
   // The name as registered, when anything shows it; otherwise as typed (it matches either way).
   state.peer = data.results.length ? peerOf(data.results[0]) : conversationWith(peer)?.peer || peer;
   state.messages.clear();
-  for (const message of data.results) state.messages.set(message.id, message);
+  for (const message of data.results) keepMessage(message);
   state.olderCursor = samePath(data.next);
   renderTyping();
   $("conversation").hidden = false;
@@ -367,7 +367,7 @@ async function loadOlder() {
   try {
     const { data } = await api("GET", state.olderCursor);
     if (peer !== state.peer) return;
-    for (const message of data.results) state.messages.set(message.id, message);
+    for (const message of data.results) keepMessage(message);
     state.olderCursor = samePath(data.next);
     renderMessages();
     // Keep what the reader was looking at in place while older messages appear above it.
@@ -385,9 +385,26 @@ async function refreshConversation() {
   const peer = state.peer;
   const { data } = await api("GET", `conversation/${encodeURIComponent(peer)}?page_size=${PAGE_SIZE}`);
   if (peer !== state.peer) return;
-  for (const message of data.results) state.messages.set(message.id, message);
+  for (const message of data.results) keepMessage(message);
   renderMessages({ scroll: "bottom-if-near" });
   markRead();
+}
+
+/** Into the open conversation. Receipts only go from none to a time: a copy that is older than
+ * what we know (the late answer to a send, after its read receipt) never takes one back. */
+function keepMessage(message) {
+  const known = state.messages.get(message.id);
+  state.messages.set(
+    message.id,
+    known
+      ? {
+          ...known,
+          ...message,
+          delivered_at: message.delivered_at || known.delivered_at,
+          read_at: message.read_at || known.read_at,
+        }
+      : message,
+  );
 }
 
 function deliveryState(message) {
@@ -466,8 +483,14 @@ function renderMessages({ scroll } = {}) {
 }
 
 let markingRead = false;
+let markAgain = false;
 async function markRead() {
-  if (!state.peer || document.visibilityState === "hidden" || markingRead) return;
+  if (!state.peer || document.visibilityState === "hidden") return;
+  if (markingRead) {
+    // A message that arrived during a mark is marked right after it.
+    markAgain = true;
+    return;
+  }
   const unread = [...state.messages.values()].filter(
     (m) => same(m.sender, state.peer) && m.receiver === state.username && !m.read_at,
   );
@@ -484,6 +507,10 @@ async function markRead() {
     // Offline or refused: the marks are made on the next visit.
   } finally {
     markingRead = false;
+    if (markAgain) {
+      markAgain = false;
+      markRead();
+    }
   }
 }
 
@@ -568,7 +595,7 @@ function addMessage(message) {
       state.peer = peerOf(message);
       renderConversationHeader();
     }
-    state.messages.set(message.id, { ...state.messages.get(message.id), ...message });
+    keepMessage(message);
     renderMessages({ scroll: message.sender === state.username ? "bottom" : "bottom-if-near" });
   }
   const open = same(state.peer, peerOf(message)) && document.visibilityState !== "hidden";
