@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "messageservice",
     "events",
     "realtime",
+    "webclient",
 ]
 
 MIDDLEWARE = [

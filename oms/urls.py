@@ -1,4 +1,4 @@
-"""Root URLs: the API under /api/, its schema and docs, the admin, and /metrics."""
+"""Root URLs: the API under /api/, its schema and docs, the admin, /metrics, and the web client at /."""
 
 from django.contrib import admin
 from django.urls import include, path, re_path
@@ -19,4 +19,5 @@ urlpatterns = [
     # Anything else under /api/ is a JSON 404, never Django's HTML page; [\s\S], not ".", so that
     # an encoded newline in the path (/api/x%0A) is matched too.
     re_path(r"^api(?:/[\s\S]*)?$", api_not_found),
+    path("", include("webclient.urls")),
 ]
