@@ -141,9 +141,9 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     # one per test process, so parallel runs never share it.
     _db.setdefault("TEST", {})["NAME"] = str(Path(tempfile.gettempdir()) / f"oms-test-{os.getpid()}.sqlite3")
 else:
-    # Served over ASGI, each request runs on a thread of its own, so per-thread persistent
-    # connections would pile up until PostgreSQL refuses more: one pool per process instead,
-    # handing connections to whichever thread needs one (Django's psycopg pool support).
+    # Served over ASGI, requests and event-stream reads run on several thread pools per process;
+    # per-thread persistent connections would pile up until PostgreSQL refuses more: one pool per
+    # process instead, handing connections to whichever thread needs one (Django's psycopg pool).
     _pool_size = _env(env.int, "DATABASE_POOL_SIZE", default=16)
     if _pool_size < 1:
         raise ImproperlyConfigured("DATABASE_POOL_SIZE must be 1 or more")
