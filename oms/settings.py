@@ -156,10 +156,10 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
 _db["CONN_HEALTH_CHECKS"] = True
 _IS_POSTGRES = _db["ENGINE"] == "django.db.backends.postgresql"
 if _IS_POSTGRES:
-    # Served over ASGI, each request runs on a thread of its own, so per-thread persistent
-    # connections would pile up until PostgreSQL refuses more: one pool per process instead,
-    # handing connections to whichever thread needs one (Django's psycopg pool support).
-    _pool_size = _env(env.int, "DATABASE_POOL_SIZE", default=10)
+    # Served over ASGI, requests and event-stream reads run on several thread pools per process;
+    # per-thread persistent connections would pile up until PostgreSQL refuses more: one pool per
+    # process instead, handing connections to whichever thread needs one (Django's psycopg pool).
+    _pool_size = _env(env.int, "DATABASE_POOL_SIZE", default=16)
     if _pool_size < 1:
         raise ImproperlyConfigured("DATABASE_POOL_SIZE must be 1 or more")
     _db["CONN_MAX_AGE"] = 0

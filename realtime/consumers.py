@@ -132,7 +132,8 @@ class EventStreamConsumer(AsyncWebsocketConsumer):
             if kind != "auth":
                 await self._close(CLOSE_PROTOCOL_ERROR)
                 return
-            self.auth_deadline.cancel()
+            if getattr(self, "auth_deadline", None) is not None:
+                self.auth_deadline.cancel()
             token = frame.get("token")
             valid, since = _parse_since(frame.get("since"))
             if not valid:

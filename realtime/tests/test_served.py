@@ -333,3 +333,15 @@ def test_a_dead_socket_is_closed_by_the_pings(servers):
     assert b"101 Switching Protocols" in received
     assert time.monotonic() - started < 8
     s.close()
+
+
+@pytest.mark.parametrize("megabytes", [3, 6])
+def test_an_oversized_body_is_a_json_413_whoever_refuses_it(servers, megabytes):
+    a, _ = servers
+    (name,) = _names(1)
+    token = a.register(name)
+    status, body = a.call(
+        "POST", "/api/message", {"receiver": name, "content": "x" * megabytes * 2**20}, token
+    )
+    assert status == 413
+    assert set(body) == {"detail"}
