@@ -70,7 +70,7 @@ def test_message_arrives_live_after_a_typing_indicator(people):
     alice.open_conversation(bob.username)
 
     alice.page.get_by_label(f"Message to {bob.username}").press_sequentially("Hi Bob", delay=30)
-    expect(bob_page.locator("#sidebar-typing")).to_have_text(f"{alice.username} is typing…", timeout=2000)
+    expect(bob_page.locator("#sidebar-typing")).to_have_text(f"{alice.username} is typing…", timeout=4000)
 
     alice.page.get_by_label(f"Message to {bob.username}").press("Enter")
     item = bob_page.locator(f'.conversation-item[data-peer="{alice.username}"]')
@@ -83,7 +83,7 @@ def test_message_arrives_live_after_a_typing_indicator(people):
     expect(messages(bob_page)).to_have_text(["Hi Bob"])
     # Typing indicators are rate-limited (one every couple of seconds): type as slowly as a person.
     alice.page.get_by_label(f"Message to {bob.username}").press_sequentially("How are you?", delay=250)
-    expect(bob_page.locator("#typing")).to_have_text(f"{alice.username} is typing…", timeout=2000)
+    expect(bob_page.locator("#typing")).to_have_text(f"{alice.username} is typing…", timeout=4000)
     alice.page.get_by_label(f"Message to {bob.username}").press("Enter")
     expect(messages(bob_page)).to_have_text(["Hi Bob", "How are you?"], timeout=1000)
     expect(bob_page.locator("#typing")).to_have_text("")
@@ -100,18 +100,18 @@ def test_opening_a_conversation_marks_it_read_and_the_sender_sees_read(people):
 
     # Bob's list shows the message: it has reached him.
     expect(bob.page.locator(f'.conversation-item[data-peer="{alice.username}"] .badge')).to_have_text("1")
-    expect(state).to_have_text("Delivered", timeout=3000)
+    expect(state).to_have_text("Delivered", timeout=10_000)
 
     bob.page.locator(f'.conversation-item[data-peer="{alice.username}"]').click()
     expect(messages(bob.page)).to_have_text(["Lunch at noon?"])
     expect(bob.page.locator(f'.conversation-item[data-peer="{alice.username}"] .badge')).to_have_count(0)
-    expect(state).to_have_text("Read", timeout=3000)
+    expect(state).to_have_text("Read", timeout=10_000)
 
     bob.send("Yes, see you there")
     expect(messages(alice.page)).to_have_text(["Lunch at noon?", "Yes, see you there"])
     alice.send("Great, I'll book a table")
     # Bob has the conversation open: what arrives in it is read at once.
-    expect(state).to_have_text(["Read", "Read"], timeout=3000)
+    expect(state).to_have_text(["Read", "Read"], timeout=10_000)
     alice.page.set_viewport_size({"width": 900, "height": 440})
     alice.page.screenshot(path=str(SCREENSHOT))
 
@@ -138,7 +138,7 @@ def test_messages_written_offline_are_sent_once_in_order_on_return(people):
 
     alice.context.set_offline(False)
     both = ["first, written offline", "second, written offline"]
-    expect(messages(bob.page)).to_have_text(both, timeout=5000)
+    expect(messages(bob.page)).to_have_text(both, timeout=10_000)
     expect(alice.page.locator(".message.pending")).to_have_count(0)
     expect(messages(alice.page)).to_have_text(both)
     status, page = bob.api("GET", f"/api/conversation/{alice.username}")
@@ -164,8 +164,8 @@ def test_a_send_whose_answer_was_lost_is_stored_once(people):
     alice.page.route("**/api/message", lose_the_answer, times=1)
     alice.send("sent exactly once")
 
-    expect(messages(bob.page)).to_have_text(["sent exactly once"], timeout=8000)
-    expect(alice.page.locator(".message.pending")).to_have_count(0, timeout=8000)
+    expect(messages(bob.page)).to_have_text(["sent exactly once"], timeout=15_000)
+    expect(alice.page.locator(".message.pending")).to_have_count(0, timeout=15_000)
     expect(messages(alice.page)).to_have_text(["sent exactly once"])
     assert len(keys) == 1 and keys[0]
     status, page = bob.api("GET", f"/api/conversation/{alice.username}")
@@ -193,7 +193,7 @@ def test_a_blocked_send_shows_the_refusal_and_unblock_lets_it_through(people):
     expect(bob.page.get_by_role("button", name=f"Block {alice.username}")).to_be_visible()
     alice.page.get_by_role("button", name="Discard").click()
     alice.send("and now?")
-    expect(messages(bob.page)).to_have_text(["and now?"], timeout=3000)
+    expect(messages(bob.page)).to_have_text(["and now?"], timeout=10_000)
 
 
 def test_new_conversation_with_an_unknown_user_shows_the_api_error(people):
@@ -267,7 +267,7 @@ def test_long_poll_takes_over_when_a_websocket_cannot_be_opened(people, web_serv
     alice.open_conversation(bob.username)
     alice.send("over long-poll")
     expect(page.locator(f'.conversation-item[data-peer="{alice.username}"]')).to_contain_text(
-        "over long-poll", timeout=3000
+        "over long-poll", timeout=10_000
     )
 
 
@@ -325,7 +325,7 @@ def test_back_online_it_catches_up_with_what_it_missed(people):
     bob.open_conversation(alice.username)
     alice.open_conversation(bob.username)
     alice.send("before the tunnel")
-    expect(messages(bob.page)).to_have_text(["before the tunnel"], timeout=3000)
+    expect(messages(bob.page)).to_have_text(["before the tunnel"], timeout=10_000)
 
     bob.context.set_offline(True)
     expect(bob.page.locator("#connection")).to_contain_text("Offline")
@@ -337,10 +337,10 @@ def test_back_online_it_catches_up_with_what_it_missed(people):
 
     bob.context.set_offline(False)
     expect(messages(bob.page)).to_have_text(
-        ["before the tunnel", "in the tunnel 1", "in the tunnel 2"], timeout=5000
+        ["before the tunnel", "in the tunnel 1", "in the tunnel 2"], timeout=10_000
     )
     # Bob has the conversation open, so what he caught up on is read, and Alice sees it.
-    expect(alice.page.locator(".message.mine .state")).to_have_text(["Read", "Read", "Read"], timeout=5000)
+    expect(alice.page.locator(".message.mine .state")).to_have_text(["Read", "Read", "Read"], timeout=10_000)
 
 
 def test_log_out_everywhere_ends_the_session_on_another_device(people, browser, web_server):
@@ -359,7 +359,7 @@ def test_log_out_everywhere_ends_the_session_on_another_device(people, browser, 
         expect(laptop.locator("#auth-message")).to_have_text("You are logged out on every device.")
         # The phone learns it from the event stream, without being touched.
         expect(phone.locator("#auth-message")).to_have_text(
-            "Your session has expired or was logged out. Please log in again.", timeout=5000
+            "Your session has expired or was logged out. Please log in again.", timeout=10_000
         )
         expect(phone.locator("#login-form")).to_be_visible()
     finally:
