@@ -22,8 +22,6 @@ from django.urls import re_path  # noqa: E402
 
 from realtime.consumers import EventLongPollConsumer, EventStreamConsumer, UnknownSocketConsumer  # noqa: E402
 
-# Threads serving the HTTP API in each worker process.
-HTTP_THREADS = 8
 # Bodies are refused past this, before reaching Django (which refuses them past 2.5 MB itself).
 BODY_LIMIT = 2 * settings.DATA_UPLOAD_MAX_MEMORY_SIZE
 
@@ -70,7 +68,7 @@ application = ProtocolTypeRouter(
             [
                 # The long-poll waits without holding a thread, so it is routed before Django's views.
                 re_path(r"^api/events/?$", EventLongPollConsumer.as_asgi()),
-                re_path(r"", WholeBody(WSGIMiddleware(django_wsgi, workers=HTTP_THREADS))),
+                re_path(r"", WholeBody(WSGIMiddleware(django_wsgi, workers=settings.WEB_THREADS))),
             ]
         ),
         "websocket": URLRouter(

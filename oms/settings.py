@@ -110,6 +110,10 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "oms.urls"
+# Threads serving the HTTP API in each server process (the event stream needs none).
+WEB_THREADS = _env(env.int, "WEB_THREADS", default=2)
+if WEB_THREADS < 1:
+    raise ImproperlyConfigured("WEB_THREADS must be 1 or more")
 # Room for the largest valid form body (1,000 ids to mark read) with its other fields.
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 1100
 WSGI_APPLICATION = "oms.wsgi.application"
