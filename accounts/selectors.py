@@ -2,11 +2,32 @@
 
 from __future__ import annotations
 
+from django.db import DEFAULT_DB_ALIAS
 from rest_framework.exceptions import ValidationError
 
 from accounts.models import User, username_key
+from oms.prepared import Prepared
 
 UNKNOWN_USER = "User does not exist."
+
+# Every column of a user, in the model's own field order, as Model.from_db takes them.
+USER_COLUMNS = tuple(field.attname for field in User._meta.concrete_fields)
+
+
+def user_from_row(values) -> User:
+    """A User from the USER_COLUMNS of a row, as the ORM would have built it."""
+    return User.from_db(DEFAULT_DB_ALIAS, USER_COLUMNS, values)
+
+
+def _by_key(include_inactive: bool, *, username: str):
+    users = User.objects.filter(username__ci=username)
+    if not include_inactive:
+        users = users.filter(is_active=True)
+    return users.values_list(*USER_COLUMNS)[:1]
+
+
+# Compiled once per process: every list filtered by a peer and every send resolves a name.
+_BY_KEY = Prepared(_by_key, texts=("username",))
 
 
 def user_get_by_username(*, username: str, include_inactive: bool = False) -> User | None:
@@ -19,10 +40,8 @@ def user_get_by_username(*, username: str, include_inactive: bool = False) -> Us
     key = username_key(username)
     if key is None:
         return None
-    users = User.objects.filter(username__ci=key)
-    if not include_inactive:
-        users = users.filter(is_active=True)
-    return users.first()
+    rows = _BY_KEY.rows((include_inactive,), username=key)
+    return user_from_row(rows[0]) if rows else None
 
 
 def unknown_user(field: str) -> ValidationError:

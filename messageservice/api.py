@@ -33,8 +33,8 @@ from messageservice.serializers import (
     SyncQuerySerializer,
     SyncSerializer,
     UnreadCountSerializer,
-    conversation_data,
-    message_data,
+    conversations_data,
+    messages_data,
     sync_data,
 )
 from messageservice.services import (
@@ -78,7 +78,7 @@ class MessageListApi(generics.ListAPIView):
     def page_response(self, messages: MessageList) -> Response:
         page = self.paginate_queryset(messages)
         deliver(self.request, page)
-        return self.get_paginated_response([message_data(message) for message in page])
+        return self.get_paginated_response(messages_data(page))
 
 
 def deliver(request, messages) -> None:
@@ -240,7 +240,7 @@ class ConversationListApi(generics.ListAPIView):
     def get(self, request, *args, **kwargs):
         entries = self.paginate_queryset(self.get_queryset())
         deliver(request, [entry.last_message for entry in entries])
-        return self.get_paginated_response([conversation_data(entry) for entry in entries])
+        return self.get_paginated_response(conversations_data(entries))
 
 
 @extend_schema_view(
@@ -261,7 +261,7 @@ class ConversationDetailApi(MessageListApi):
     def get(self, request, *args, **kwargs):
         page = message_rows(self.paginate_queryset(self.get_queryset()))
         deliver(request, page)
-        return self.get_paginated_response([message_data(message) for message in page])
+        return self.get_paginated_response(messages_data(page))
 
 
 @extend_schema_view(

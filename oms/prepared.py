@@ -20,6 +20,7 @@ from django.db.models import QuerySet
 # Placeholders no real value takes: ids are positive, days are recent.
 _INT_BASE = -(2**62)
 _DAY_BASE = dt.datetime(1001, 1, 1, tzinfo=dt.UTC)
+_TEXT_BASE = "\x00prepared-placeholder-"
 _CACHE_SIZE = 64
 
 
@@ -28,18 +29,24 @@ class Prepared:
     values_list queryset; `rows(key, **values)` runs it with `values` in place of the placeholders.
 
     Each name in `ids` reaches `build` as a placeholder int (the ORM takes an int wherever it takes
-    a model instance), each in `times` as a placeholder aware datetime; `rows` takes ints or model
-    instances, and datetimes. `key` holds whatever else shapes the SQL (which filters, a slice):
+    a model instance), each in `times` as a placeholder aware datetime, each in `texts` as a
+    placeholder string; `rows` takes ints or model instances, datetimes, and strings. `key` holds
+    whatever else shapes the SQL (which filters, a slice):
     one compiled query is kept per key, a few dozen at most. `build` must use each placeholder as a
     plain value (never compare or order them: the real values are bound later), and a name the
     key's shape does not use is simply not bound.
     """
 
     def __init__(
-        self, build: Callable[..., QuerySet], *, ids: tuple[str, ...] = (), times: tuple[str, ...] = ()
+        self,
+        build: Callable[..., QuerySet],
+        *,
+        ids: tuple[str, ...] = (),
+        times: tuple[str, ...] = (),
+        texts: tuple[str, ...] = (),
     ):
         self.build = build
-        self.ids, self.times = ids, times
+        self.ids, self.times, self.texts = ids, times, texts
         self._compiled: OrderedDict[tuple, tuple] = OrderedDict()
         self._lock = Lock()
 
@@ -86,7 +93,13 @@ class Prepared:
             placeholders[name] = value
             adapt = connection.ops.adapt_datetimefield_value
             adapters[name] = (adapt(value), adapt)
-        queryset = self.build(*key, **{name: placeholders[name] for name in (*self.ids, *self.times)})
+        for name in self.texts:
+            counter += 1
+            value = f"{_TEXT_BASE}{counter}"
+            placeholders[name] = value
+            adapters[name] = (value, str)
+        names = (*self.ids, *self.times, *self.texts)
+        queryset = self.build(*key, **{name: placeholders[name] for name in names})
         compiler = queryset.query.get_compiler(connection=connection)
         sql, params = compiler.as_sql()
         slots = []

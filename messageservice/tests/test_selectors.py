@@ -69,7 +69,7 @@ def test_rows_serialise_exactly_as_the_message_serializer_does(alice, bob, setti
     from django.utils import timezone
 
     from messageservice.selectors import message_received_list
-    from messageservice.serializers import MessageSerializer, message_data
+    from messageservice.serializers import MessageSerializer, message_data, messages_data
 
     settings.TIME_ZONE = "America/New_York"
     delivered = MessageFactory(sender=bob, receiver=alice, content="två ord")
@@ -77,4 +77,5 @@ def test_rows_serialise_exactly_as_the_message_serializer_does(alice, bob, setti
     MessageFactory(sender=bob, receiver=alice)
     rows = message_received_list(user=alice)[0:20]
     models = Message.objects.filter(receiver=alice).order_by("-created", "-id")
+    assert messages_data(rows) == MessageSerializer(models, many=True).data
     assert [message_data(row) for row in rows] == MessageSerializer(models, many=True).data

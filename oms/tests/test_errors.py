@@ -221,7 +221,7 @@ def test_unexpected_error_during_authentication_is_a_json_500(client_for, alice,
     def explode(*args, **kwargs):
         raise RuntimeError("boom SELECT secret FROM knox_authtoken")
 
-    monkeypatch.setattr("knox.auth.TokenAuthentication.authenticate_credentials", explode)
+    monkeypatch.setattr("accounts.authentication.TokenAuthentication.authenticate_credentials", explode)
     assert_generic_500(client.get(MESSAGES))
 
 
