@@ -34,6 +34,7 @@ from messageservice.serializers import (
     SyncSerializer,
     UnreadCountSerializer,
     conversations_data,
+    message_model_data,
     messages_data,
     sync_data,
 )
@@ -148,7 +149,7 @@ class MessageListCreateApi(MessageListApi):
             idempotency_key=_idempotency_key(request),
         )
         headers = {"Idempotent-Replayed": "true"} if replayed else {}
-        return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED, headers=headers)
+        return Response(message_model_data(message), status=status.HTTP_201_CREATED, headers=headers)
 
 
 @extend_schema_view(get=extend_schema(responses={**LIST_RESPONSES, 404: NOT_FOUND}))
@@ -195,7 +196,7 @@ class MessageDetailApi(generics.RetrieveDestroyAPIView):
     def get(self, request, *args, **kwargs):
         message = self.get_object()
         deliver(request, [message])
-        return Response(MessageSerializer(message).data)
+        return Response(message_model_data(message))
 
     def delete(self, request, pk: str):
         message_delete(user=request.user, message_id=int(pk))
@@ -224,7 +225,8 @@ class MessageReadApi(APIView):
 @extend_schema_view(get=extend_schema(responses={200: UnreadCountSerializer, 401: UNAUTHORIZED}))
 class MessageUnreadApi(APIView):
     def get(self, request):
-        return Response(UnreadCountSerializer(unread_counts_for(user=request.user)).data)
+        counts = unread_counts_for(user=request.user)
+        return Response({"count": counts.count, "by_sender": counts.by_sender})
 
 
 @extend_schema_view(

@@ -21,9 +21,9 @@ from messageservice.models import Message
 
 def message_created_events(*, message: Message) -> None:
     """The sender's and the receiver's devices all get the new message (once, if they are the same user)."""
-    from messageservice.serializers import MessageSerializer
+    from messageservice.serializers import message_model_data
 
-    data = dict(MessageSerializer(message).data)
+    data = message_model_data(message)
     users = sorted({message.sender_id, message.receiver_id})
     event_record(events=[NewEvent(user_id=u, type=MESSAGE_CREATED, data=data) for u in users])
 

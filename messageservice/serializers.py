@@ -8,6 +8,7 @@ from rest_framework.settings import api_settings
 
 from accounts.models import USERNAME_MAX_LENGTH
 from messageservice.models import CONTENT_MAX_LENGTH, Message
+from messageservice.selectors import MessageRow
 from oms.serializers import StrictCharField
 
 # Ids are 64-bit: anything larger cannot name a message and must not reach the database.
@@ -49,6 +50,24 @@ def message_data(message, times: serializers.DateTimeField | None = None) -> dic
         "delivered_at": time(message.delivered_at),
         "read_at": time(message.read_at),
     }
+
+
+def message_model_data(message: Message) -> dict:
+    """MessageSerializer's output for a Message with its sender and receiver, built the same way:
+    a send answers with it and also writes it into its events."""
+    return message_data(
+        MessageRow(
+            id=message.pk,
+            sender=message.sender.username,
+            receiver=message.receiver.username,
+            receiver_id=message.receiver_id,
+            sender_id=message.sender_id,
+            content=message.content,
+            created=message.created,
+            delivered_at=message.delivered_at,
+            read_at=message.read_at,
+        )
+    )
 
 
 def messages_data(messages) -> list[dict]:

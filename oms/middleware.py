@@ -9,6 +9,9 @@ from __future__ import annotations
 import logging
 import time
 
+from django.contrib.auth import middleware as auth
+from django.contrib.messages import middleware as messages
+from django.contrib.sessions import middleware as sessions
 from django.core.exceptions import (
     BadRequest,
     DisallowedHost,
@@ -18,12 +21,62 @@ from django.core.exceptions import (
 )
 from django.http import Http404, JsonResponse
 from django.utils.deprecation import MiddlewareMixin
+from django_prometheus import middleware as prometheus
 
 from oms import health
 from oms.availability import service_unavailable_response
 from oms.exceptions import printable, request_username, unexpected_error_response
 
 logger = logging.getLogger("oms.access")
+
+# Where the token API lives: no cookies, no sessions, no HTML.
+API_PREFIX = "/api/"
+
+
+class _BrowserOnly:
+    """For middleware that only browser pages need (the admin's session login, its flash messages):
+    requests to the token API, which carries no cookies, pass straight through. The classes
+    below are Django's own, so Django's checks still see them in MIDDLEWARE."""
+
+    def __call__(self, request):
+        if request.path_info.startswith(API_PREFIX):
+            return self.get_response(request)
+        return super().__call__(request)
+
+
+class _CachedLabels:
+    """django-prometheus's request metrics, unchanged, with each labelled series looked up once per
+    process: the library validates and locks for every one of its dozen series on every request.
+    The label values (method, status, view name, charset) come from small fixed sets."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._series = {}
+
+    def label_metric(self, metric, request, response=None, **labels):
+        if not labels:
+            return metric
+        key = (id(metric), *labels.items())
+        series = self._series.get(key)
+        if series is None:
+            series = self._series[key] = metric.labels(**labels)
+        return series
+
+
+class PrometheusAfterMiddleware(_CachedLabels, prometheus.PrometheusAfterMiddleware):
+    pass
+
+
+class SessionMiddleware(_BrowserOnly, sessions.SessionMiddleware):
+    pass
+
+
+class AuthenticationMiddleware(_BrowserOnly, auth.AuthenticationMiddleware):
+    pass
+
+
+class MessageMiddleware(_BrowserOnly, messages.MessageMiddleware):
+    pass
 
 
 class AccessLogMiddleware(MiddlewareMixin):

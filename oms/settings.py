@@ -97,16 +97,17 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Sessions, the session user and flash messages serve the admin; /api/ requests skip them.
+    "oms.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "oms.middleware.AuthenticationMiddleware",
+    "oms.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
     "oms.middleware.NoStoreMiddleware",
     "oms.middleware.UnexpectedErrorMiddleware",
-    "django_prometheus.middleware.PrometheusAfterMiddleware",
+    "oms.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "oms.urls"
@@ -187,8 +188,9 @@ else:
     # Opening a connection costs more than a request's queries (the file, the pragmas, the
     # schema), so each thread keeps its own open between requests.
     _db["CONN_MAX_AGE"] = _env(env.int, "DATABASE_CONN_MAX_AGE", default=60)
-# Counts queries for /metrics; otherwise Django's own backends.
+# Counts queries for /metrics; otherwise Django's own backends (oms.db.sqlite3: see its module).
 _db["ENGINE"] = _db["ENGINE"].replace("django.db.backends.", "django_prometheus.db.backends.")
+_db["ENGINE"] = _db["ENGINE"].replace("django_prometheus.db.backends.sqlite3", "oms.db.sqlite3")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

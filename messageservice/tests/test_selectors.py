@@ -69,7 +69,7 @@ def test_rows_serialise_exactly_as_the_message_serializer_does(alice, bob, setti
     from django.utils import timezone
 
     from messageservice.selectors import message_received_list
-    from messageservice.serializers import MessageSerializer, message_data, messages_data
+    from messageservice.serializers import MessageSerializer, message_data, message_model_data, messages_data
 
     settings.TIME_ZONE = "America/New_York"
     delivered = MessageFactory(sender=bob, receiver=alice, content="två ord")
@@ -79,3 +79,4 @@ def test_rows_serialise_exactly_as_the_message_serializer_does(alice, bob, setti
     models = Message.objects.filter(receiver=alice).order_by("-created", "-id")
     assert messages_data(rows) == MessageSerializer(models, many=True).data
     assert [message_data(row) for row in rows] == MessageSerializer(models, many=True).data
+    assert [message_model_data(model) for model in models] == MessageSerializer(models, many=True).data
