@@ -6,11 +6,18 @@ from django.db.models import Exists, Q, QuerySet
 
 from accounts.models import User
 from blocking.models import Block
+from oms.prepared import Prepared
+
+# Compiled once per process: every send asks it.
+_BLOCKED = Prepared(
+    lambda *, sender, receiver: Block.objects.filter(blocker=receiver, blocked=sender).values_list("pk")[:1],
+    ids=("sender", "receiver"),
+)
 
 
 def is_blocked(*, sender: User, receiver: User) -> bool:
     """Whether `receiver` blocks `sender`, so that sender's messages to receiver are refused."""
-    return Block.objects.filter(blocker=receiver, blocked=sender).exists()
+    return bool(_BLOCKED.rows(sender=sender, receiver=receiver))
 
 
 def block_of(*, sender: User, receiver: User) -> Exists:

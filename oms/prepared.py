@@ -14,8 +14,10 @@ from collections import OrderedDict
 from collections.abc import Callable
 from threading import Lock
 
+from django.conf import settings
 from django.db import connections
 from django.db.models import QuerySet
+from django.utils.dateparse import parse_datetime
 
 # Placeholders no real value takes: ids are positive, days are recent.
 _INT_BASE = -(2**62)
@@ -53,7 +55,7 @@ class Prepared:
     def rows(self, key: tuple = (), *, using: str = "default", **values) -> list[tuple]:
         connection = connections[using]
         compiled = self._compiled_for((using, *key), connection)
-        sql, params, slots, compiler, converters = compiled
+        sql, params, slots, converters = compiled
         bound = list(params)
         for index, name, adapt in slots:
             value = values[name]
@@ -62,7 +64,7 @@ class Prepared:
             cursor.execute(sql, bound)
             rows = cursor.fetchall()
         if converters:
-            rows = [tuple(row) for row in compiler.apply_converters(rows, converters)]
+            rows = [_converted(row, converters, connection) for row in rows]
         return rows
 
     def _compiled_for(self, key: tuple, connection) -> tuple:
@@ -108,4 +110,38 @@ class Prepared:
                 if param == compiled_value:
                     slots.append((index, name, adapt))
         fields = [column for column, _, _ in compiler.select[: compiler.col_count]]
-        return sql, tuple(params), tuple(slots), compiler, compiler.get_converters(fields)
+        converters = tuple(
+            (position, convert, expression)
+            for position, (functions, expression) in compiler.get_converters(fields).items()
+            for convert in _quicker(functions, connection)
+        )
+        return sql, tuple(params), tuple(slots), converters
+
+
+def _converted(row: tuple, converters: tuple, connection) -> tuple:
+    """What the ORM's `apply_converters` does to one row."""
+    values = list(row)
+    for position, convert, expression in converters:
+        values[position] = convert(values[position], expression, connection)
+    return tuple(values)
+
+
+def _quicker(functions: list, connection) -> list:
+    """The ORM's converters, with SQLite's datetime converter (twenty rows of three times each
+    on every page) replaced by the two steps it takes there: the driver already parses the text
+    (Django registers that), and a naive time from the database is in the connection's zone."""
+    if connection.vendor != "sqlite" or not settings.USE_TZ:
+        return functions
+    zone = connection.timezone
+
+    def aware(value, expression, connection):
+        if value is None:
+            return None
+        if not isinstance(value, dt.datetime):
+            value = parse_datetime(value)
+        return value if value.tzinfo is not None else value.replace(tzinfo=zone)
+
+    return [
+        aware if getattr(function, "__name__", "") == "convert_datetimefield_value" else function
+        for function in functions
+    ]
