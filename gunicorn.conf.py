@@ -40,3 +40,17 @@ def child_exit(server, worker):
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
+
+
+def post_worker_init(worker):
+    """Once the worker has loaded the application: import the views too, then take everything
+    loaded so far out of the garbage collector's sight (gc.freeze). Those objects live as long as
+    the worker; without this each full collection walks all of them again, a pause that measured
+    about a quarter of a request's time."""
+    import gc
+
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018 (imports every view module)
+    gc.collect()
+    gc.freeze()

@@ -1,12 +1,17 @@
 """ASGI entry point (what `make run` serves): the HTTP API, the long-poll and the WebSocket on one port.
 
-The HTTP API is Django's WSGI application on a fixed pool of threads (a2wsgi): measured, that
-serves sync views faster than Django's own ASGI handler, which starts a thread per request. The
-request body is read on the event loop first, so a slow upload holds no thread.
+The HTTP API is Django's WSGI application on a fixed pool of threads. The event loop reads each
+request whole, hands it to a thread once, and writes the whole response once the thread is done:
+one hand-over each way. (a2wsgi, used before, hands over once more for the response's start and
+for each piece of its body; measured under load, those waits cost about a third of a request.)
+A slow client, sending or reading, holds the loop's buffers, never a thread.
 """
 
+import asyncio
+import io
 import json
 import os
+from concurrent.futures import ThreadPoolExecutor
 
 from django.core.wsgi import get_wsgi_application
 
@@ -15,7 +20,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "oms.settings")
 # Django first: it sets up the apps the routes below import.
 django_wsgi = get_wsgi_application()
 
-from a2wsgi import WSGIMiddleware  # noqa: E402
+from a2wsgi.wsgi import build_environ  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.urls import re_path  # noqa: E402
@@ -26,40 +31,67 @@ from realtime.consumers import EventLongPollConsumer, EventStreamConsumer, Unkno
 BODY_LIMIT = 2 * settings.DATA_UPLOAD_MAX_MEMORY_SIZE
 
 
-class WholeBody:
-    """Reads the whole request body on the event loop, then hands the request on."""
+class WsgiOnThreads:
+    """Serves a WSGI application under ASGI, whole request in and whole response out.
 
-    def __init__(self, app):
+    Every response is held in memory until it is complete, which suits an API whose answers are
+    small; nothing OMS serves streams.
+    """
+
+    def __init__(self, app, *, threads: int):
         self.app = app
+        self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="http")
 
     async def __call__(self, scope, receive, send):
+        body = await self._whole_body(receive, send)
+        if body is None:
+            return
+        environ = build_environ(scope, io.BytesIO(body))
+        loop = asyncio.get_running_loop()
+        status, headers, content = await loop.run_in_executor(self.executor, self._respond, environ)
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": content})
+
+    @staticmethod
+    async def _whole_body(receive, send) -> bytes | None:
+        """The request's body, or None when the client left or the body is too large (answered 413)."""
         chunks, size = [], 0
         while True:
             message = await receive()
             if message["type"] == "http.disconnect":
-                return
+                return None
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > BODY_LIMIT:
-                body = json.dumps({"detail": "The request body is too large."}).encode()
+                refusal = json.dumps({"detail": "The request body is too large."}).encode()
                 headers = [(b"content-type", b"application/json"), (b"connection", b"close")]
                 await send({"type": "http.response.start", "status": 413, "headers": headers})
-                await send({"type": "http.response.body", "body": body})
-                return
+                await send({"type": "http.response.body", "body": refusal})
+                return None
             chunks.append(chunk)
             if not message.get("more_body"):
-                break
-        whole = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
-        handed = False
+                return b"".join(chunks)
 
-        async def replay():
-            nonlocal handed
-            if not handed:
-                handed = True
-                return whole
-            return await receive()
+    def _respond(self, environ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        """Runs on one of the threads: the application, to the end of its response."""
+        started: list = []
+        written: list[bytes] = []
 
-        await self.app(scope, replay, send)
+        def start_response(status, headers, exc_info=None):
+            # Nothing has been sent yet, so an error page may always replace what was started.
+            started[:] = [status, headers]
+            return written.append
+
+        iterable = self.app(environ, start_response)
+        try:
+            written.extend(iterable)
+        finally:
+            close = getattr(iterable, "close", None)
+            if close is not None:
+                close()  # Django's request_finished: the thread's database connection is released
+        status, headers = started
+        encoded = [(name.lower().encode("latin1"), value.encode("latin1")) for name, value in headers]
+        return int(status.split(" ", 1)[0]), encoded, b"".join(written)
 
 
 application = ProtocolTypeRouter(
@@ -68,7 +100,7 @@ application = ProtocolTypeRouter(
             [
                 # The long-poll waits without holding a thread, so it is routed before Django's views.
                 re_path(r"^api/events/?$", EventLongPollConsumer.as_asgi()),
-                re_path(r"", WholeBody(WSGIMiddleware(django_wsgi, workers=settings.WEB_THREADS))),
+                re_path(r"", WsgiOnThreads(django_wsgi, threads=settings.WEB_THREADS)),
             ]
         ),
         "websocket": URLRouter(
