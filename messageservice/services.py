@@ -24,10 +24,12 @@ from messageservice.events import (
 from messageservice.models import Conversation, IdempotencyKey, Message
 from messageservice.selectors import idempotency_key_get
 from oms.exceptions import BadRequest, Conflict
+from oms.prepared import PreparedInsert
 
 logger = logging.getLogger(__name__)
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
+_MESSAGE_INSERT = PreparedInsert(Message)
 
 
 def _lock_users(*user_ids: int, blocked: tuple[User, User] | None = None) -> bool:
@@ -87,7 +89,8 @@ def message_send(
                 extra={"sender": sender.username, "receiver": receiver.username},
             )
             raise PermissionDenied(f"You are blocked by {receiver.username}")
-        message = Message.objects.create(sender=sender, receiver=receiver, content=content)
+        message = Message(sender=sender, receiver=receiver, content=content)
+        _MESSAGE_INSERT.save(message)
         conversation_add(message=message)
         if idempotency_key is not None:
             IdempotencyKey.objects.create(sender=sender, key=idempotency_key, message=message)

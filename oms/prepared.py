@@ -16,7 +16,8 @@ from threading import Lock
 
 from django.conf import settings
 from django.db import connections
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
+from django.db.models.sql import InsertQuery
 from django.utils.dateparse import parse_datetime
 
 # Placeholders no real value takes: ids are positive, days are recent.
@@ -116,6 +117,56 @@ class Prepared:
             for convert in _quicker(functions, connection)
         )
         return sql, tuple(params), tuple(slots), converters
+
+
+class PreparedInsert:
+    """`PreparedInsert(Model).save(obj)`: what `obj.save()` does for a new row, with its INSERT
+    compiled once per database: the same columns and the same preparation of each value
+    (`pre_save`, `get_db_prep_save`), and what the database computes (the id, generated columns)
+    read back onto `obj` by the same INSERT ... RETURNING. No pre_save or post_save signal is
+    sent: for models nothing listens to.
+    """
+
+    def __init__(self, model: type[Model]):
+        meta = model._meta
+        self.model = model
+        self.fields = [f for f in meta.local_concrete_fields if not f.generated and f is not meta.auto_field]
+        self.returning = meta.db_returning_fields
+        self._compiled: dict[str, tuple] = {}
+
+    def save(self, obj: Model, *, using: str = "default") -> None:
+        connection = connections[using]
+        if not connection.features.can_return_columns_from_insert:
+            obj.save(using=using, force_insert=True)
+            return
+        compiled = self._compiled.get(using)
+        if compiled is None:  # two threads compiling at once compile the same thing
+            compiled = self._compiled[using] = self._compile(obj, connection)
+        sql, converters = compiled
+        params = [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in self.fields]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+        if converters:
+            row = _converted(row, converters, connection)
+        for field, value in zip(self.returning, row, strict=True):
+            setattr(obj, field.attname, value)
+        obj._state.adding = False
+        obj._state.db = using
+
+    def _compile(self, obj: Model, connection) -> tuple:
+        query = InsertQuery(self.model)
+        query.insert_values(self.fields, [obj])
+        compiler = query.get_compiler(connection=connection)
+        compiler.returning_fields = self.returning
+        [(sql, _)] = compiler.as_sql()
+        columns = [field.get_col(self.model._meta.db_table) for field in self.returning]
+        converters = tuple(
+            (position, convert, expression)
+            for position, (functions, expression) in compiler.get_converters(columns).items()
+            for convert in _quicker(functions, connection)
+        )
+        return sql, converters
 
 
 def _converted(row: tuple, converters: tuple, connection) -> tuple:

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from messageservice.models import Message
 from messageservice.tests.factories import MessageFactory
-from oms.prepared import Prepared
+from oms.prepared import Prepared, PreparedInsert
 
 pytestmark = pytest.mark.django_db
 
@@ -55,3 +55,23 @@ def test_only_a_few_dozen_shapes_are_kept(alice):
     for limit in range(1, 100):
         RECEIVED.rows((limit,), user=alice, after=timezone.now())
     assert len(RECEIVED._compiled) <= 64
+
+
+MESSAGE_INSERT = PreparedInsert(Message)
+
+
+def test_a_prepared_insert_stores_and_reads_back_what_save_does(alice, bob):
+    columns = [f.attname for f in Message._meta.concrete_fields if f.attname != "id"]
+    for sender, receiver, content in [(alice, bob, "two"), (bob, alice, "three"), (bob, bob, "a note")]:
+        message = Message(sender=sender, receiver=receiver, content=content)
+        MESSAGE_INSERT.save(message)
+        assert message.pk is not None and not message._state.adding
+        # What the database computed is on the instance, as after save().
+        assert (message.user_low, message.user_high) == tuple(sorted((sender.pk, receiver.pk)))
+        stored = Message.objects.values(*columns).get(pk=message.pk)
+        assert stored == {name: getattr(message, name) for name in columns}
+    # Each insert is one query.
+    message = Message(sender=alice, receiver=bob, content="four")
+    with CaptureQueriesContext(connection) as ctx:
+        MESSAGE_INSERT.save(message)
+    assert len(ctx.captured_queries) == 1
