@@ -182,6 +182,9 @@ if _IS_POSTGRES:
             "connect_timeout": _connect_timeout,
             "options": f"-c statement_timeout={_statement_timeout}",
             "pool": {"min_size": 1, "max_size": _pool_size, "timeout": _connect_timeout},
+            # Values sent apart from the SQL, so that psycopg prepares each query the hot path
+            # repeats and PostgreSQL stops parsing and planning it on every request.
+            "server_side_binding": True,
         }
     )
 else:
