@@ -111,12 +111,7 @@ class Prepared:
                 if param == compiled_value:
                     slots.append((index, name, adapt))
         fields = [column for column, _, _ in compiler.select[: compiler.col_count]]
-        converters = tuple(
-            (position, convert, expression)
-            for position, (functions, expression) in compiler.get_converters(fields).items()
-            for convert in _quicker(functions, connection)
-        )
-        return sql, tuple(params), tuple(slots), converters
+        return sql, tuple(params), tuple(slots), _row_converters(compiler, fields, connection)
 
 
 class PreparedInsert:
@@ -161,12 +156,16 @@ class PreparedInsert:
         compiler.returning_fields = self.returning
         [(sql, _)] = compiler.as_sql()
         columns = [field.get_col(self.model._meta.db_table) for field in self.returning]
-        converters = tuple(
-            (position, convert, expression)
-            for position, (functions, expression) in compiler.get_converters(columns).items()
-            for convert in _quicker(functions, connection)
-        )
-        return sql, converters
+        return sql, _row_converters(compiler, columns, connection)
+
+
+def _row_converters(compiler, columns: list, connection) -> tuple:
+    """The ORM's converters for these columns of a row, as (position, function, expression)."""
+    return tuple(
+        (position, convert, expression)
+        for position, (functions, expression) in compiler.get_converters(columns).items()
+        for convert in _quicker(functions, connection)
+    )
 
 
 def _converted(row: tuple, converters: tuple, connection) -> tuple:
